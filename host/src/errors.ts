@@ -1,0 +1,35 @@
+/**
+ * One error type for everything a user can get wrong. The CLI prints `message`, then the
+ * `fix` line, and exits non-zero; tests assert on `code` and on the words of the message.
+ * A message names the file (and the tensor or field) and says what was expected.
+ */
+
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_NOT_FOUND'
+  | 'E_CHECKPOINT'
+  | 'E_SAFETENSORS'
+  | 'E_CONFIG'
+  | 'E_TOKENIZER'
+  | 'E_IMAGE'
+  | 'E_HWCONFIG'
+  | 'E_FIT'
+  | 'E_NUMERICS'
+  | 'E_INTERNAL';
+
+export class TellmeError extends Error {
+  readonly code: ErrorCode;
+  /** What to do about it, in one sentence. */
+  readonly fix: string | undefined;
+
+  constructor(code: ErrorCode, message: string, fix?: string) {
+    super(message);
+    this.name = 'TellmeError';
+    this.code = code;
+    this.fix = fix;
+  }
+}
+
+export function isTellmeError(e: unknown): e is TellmeError {
+  return e instanceof TellmeError;
+}
