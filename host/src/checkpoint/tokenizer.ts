@@ -1,0 +1,100 @@
+/**
+ * The text side of a checkpoint: tokenizer.json through @huggingface/tokenizers, the chat
+ * template through @huggingface/jinja, and the bos / stop-token ids gathered from config.json,
+ * generation_config.json and tokenizer_config.json (2B-4T's <|eot_id|> 128009 ends a chat turn
+ * and must stop generation, although config.json names only 128001).
+ */
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { TellmeError } from '../errors.js';
+import { readJsonObject } from './json-file.js';
+import { resolveSpecialTokens, tokenIdLookup, tokenString } from './special-tokens.js';
+import type { TokenizerBundle } from './types.js';
+
+/** Special-token strings the chat templates of HF models refer to by name. */
+const TEMPLATE_TOKENS = ['bos_token', 'eos_token', 'pad_token', 'unk_token'] as const;
+
+/** tokenizer_config's chat_template: a string, or a list of named templates (use "default"). */
+function chatTemplateSource(dir: string, tokConfig: Record<string, unknown>, file: string): string | null {
+  const t = tokConfig['chat_template'];
+  if (typeof t === 'string') return t;
+  if (Array.isArray(t)) {
+    const named = t.find((x) => x && x.name === 'default') ?? t[0];
+    if (named && typeof named.template === 'string') return named.template;
+    throw new TellmeError('E_TOKENIZER', `${file}: chat_template is a list without a usable "default" template`, `Fix chat_template in ${file}.`);
+  }
+  if (t !== undefined && t !== null) throw new TellmeError('E_TOKENIZER', `${file}: chat_template is neither a string nor a list of templates`, `Fix chat_template in ${file}.`);
+  // Newer transformers versions save the template next to the config instead.
+  const jinja = path.join(dir, 'chat_template.jinja');
+  return fs.existsSync(jinja) ? fs.readFileSync(jinja, 'utf8') : null;
+}
+
+export function loadTokenizer(dirArg: string): TokenizerBundle | null {
+  const dir = path.resolve(dirArg);
+  const tokenizerFile = path.join(dir, 'tokenizer.json');
+  const tokenizerJson = readJsonObject(tokenizerFile, 'E_TOKENIZER');
+  if (!tokenizerJson) return null;
+  const tokConfigFile = path.join(dir, 'tokenizer_config.json');
+  const tokConfig = readJsonObject(tokConfigFile, 'E_TOKENIZER') ?? {};
+
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(tokenizerJson, tokConfig);
+  } catch (e) {
+    throw new TellmeError('E_TOKENIZER', `${tokenizerFile}: cannot build the tokenizer: ${(e as Error).message}`, 'Re-download tokenizer.json and tokenizer_config.json.');
+  }
+
+  const configFile = path.join(dir, 'config.json');
+  const genFile = path.join(dir, 'generation_config.json');
+  const special = resolveSpecialTokens({
+    config: readJsonObject(configFile, 'E_CONFIG') ?? {},
+    configFile,
+    generationConfig: readJsonObject(genFile, 'E_CONFIG'),
+    generationConfigFile: genFile,
+    tokenizerConfig: tokConfig,
+    tokenId: tokenIdLookup(tokenizerJson),
+  });
+
+  const source = chatTemplateSource(dir, tokConfig, tokConfigFile);
+  let template: Template | null = null;
+  if (source !== null) {
+    try {
+      template = new Template(source);
+    } catch (e) {
+      throw new TellmeError('E_TOKENIZER', `${tokConfigFile}: chat_template does not parse: ${(e as Error).message}`, `Fix chat_template in ${tokConfigFile}.`);
+    }
+  }
+  const templateVars: Record<string, string> = {};
+  for (const k of TEMPLATE_TOKENS) {
+    const s = tokenString(tokConfig[k]);
+    if (s !== null) templateVars[k] = s;
+  }
+
+  let maxId = -1;
+  for (const id of tokenizer.get_vocab(true).values()) if (id > maxId) maxId = id;
+
+  return {
+    encode(text, opts) {
+      return tokenizer.encode(text, { add_special_tokens: opts?.addSpecialTokens ?? true }).ids;
+    },
+    decode(ids, opts) {
+      // The library refuses an empty list; an empty sequence decodes to the empty string.
+      if (ids.length === 0) return '';
+      return tokenizer.decode(ids, { skip_special_tokens: opts?.skipSpecialTokens ?? false });
+    },
+    applyChatTemplate(messages, opts) {
+      if (!template) return null;
+      try {
+        return template.render({ ...templateVars, messages, add_generation_prompt: opts?.addGenerationPrompt ?? false });
+      } catch (e) {
+        throw new TellmeError('E_TOKENIZER', `${tokConfigFile}: chat_template failed to render: ${(e as Error).message}`, 'Check the messages (role and content strings) or fix the template.');
+      }
+    },
+    bosTokenId: special.bos,
+    eosTokenIds: special.eos,
+    vocabSize: maxId + 1,
+  };
+}
