@@ -10,6 +10,7 @@
  */
 
 import { INDEX_DIGITS, TABLE_ENTRIES, type TlmmMatrix } from './encoding.js';
+import { lookupRowsKernel } from './kernel.js';
 
 /** Build all group tables for one token: out[g*27 + idx]. */
 export function buildTables(act: Int8Array, actOff: number, cols: number, groups: number, out: Int32Array): void {
@@ -31,18 +32,7 @@ export function buildTables(act: Int8Array, actOff: number, cols: number, groups
 
 /** acc[r] = Σ_g table[g][idx[r][g]] for rows [r0, r1). */
 export function lookupRows(m: TlmmMatrix, tables: Int32Array, acc: Int32Array, r0: number, r1: number): void {
-  const groups = m.groups;
-  const idx = m.indices;
-  for (let r = r0; r < r1; r++) {
-    let s = 0;
-    let p = r * groups;
-    let base = 0;
-    for (let g = 0; g < groups; g++) {
-      s += tables[base + idx[p++]!]!;
-      base += TABLE_ENTRIES;
-    }
-    acc[r] = s;
-  }
+  lookupRowsKernel(m.indices, m.groups, tables, acc, 0, r0, r1);
 }
 
 /** The test oracle: a plain integer dot product of ternary weights and int8 activations. */

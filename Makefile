@@ -1,0 +1,56 @@
+# TeLLMe top-level build. `make demo` and `make test` are the README's quick start; each
+# installs what it needs first (npm packages always; Debian packages when run as root,
+# otherwise it prints the apt-get command to run).
+
+SHELL := /bin/bash
+NODE_MODULES_STAMP := node_modules/.package-lock.json
+APT_PACKAGES := clang lld wabt
+
+.PHONY: all deps apt npm build wasm demo test clean help build-dir
+
+all: build
+
+help:
+	@echo "make demo   - convert the bundled model and generate text with the golden model"
+	@echo "make test   - install what the tests need and run the whole suite"
+	@echo "make build  - compile the TypeScript CLI into dist/"
+	@echo "make wasm   - rebuild host/wasm/kernels.wasm from kernels.c (needs clang, lld)"
+
+deps: apt npm
+
+apt:
+	@./tools/install-deps.sh $(APT_PACKAGES)
+
+npm: $(NODE_MODULES_STAMP)
+
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: npm
+	npx tsc -p tsconfig.json
+
+# The kernels are committed (a generated file) so that a machine without clang can run the
+# golden model; `make check-wasm` (run by the tests) rebuilds them and compares.
+WASM_FLAGS := --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding
+WASM_LDFLAGS := --no-entry --export=tlmm_lookup --export=i8_dot_rows --import-memory --shared-memory --max-memory=4294967296 --strip-all
+
+wasm: host/wasm/kernels.wasm
+
+host/wasm/kernels.wasm: host/wasm/kernels.c
+	clang $(WASM_FLAGS) -c $< -o build/kernels.o
+	wasm-ld $(WASM_LDFLAGS) -o $@ build/kernels.o
+
+host/wasm/kernels.wasm: | build-dir
+
+build-dir:
+	@mkdir -p build
+
+demo: deps build
+	./tools/demo.sh
+
+test: deps build
+	npx vitest run
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,172 @@
+/**
+ * The model in the accelerator's form, as the golden model holds it: TLMM indices (in the
+ * kernel arena, rows of fused matrices concatenated), per-matrix scales, binary32 norm weights,
+ * the bf16 embedding, the int8 LM head with per-row absmax, and the RoPE table.
+ *
+ * Built from a checkpoint (here) or from a model image (image/), which must give the same bits.
+ */
+
+import type { Checkpoint } from '../checkpoint/types.js';
+import type { KernelPool } from '../kernels/pool.js';
+import { LINEAR_NAMES, linearShape, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
+import { f32ToBf16 } from '../numerics/f16.js';
+import { ftz32 } from '../numerics/f32.js';
+import { quantMultiplier, quantizeValue } from '../numerics/quant.js';
+import { absMax } from '../numerics/reduce.js';
+import { encodeTernary, paddedGroups } from '../tlmm/encoding.js';
+import { permuteRopeRows, ropeTable } from './rope.js';
+
+export type FusedName = 'qkv' | 'o' | 'gate_up' | 'down';
+
+/** Which checkpoint linears each fused matrix concatenates (by rows), in order. */
+export const FUSED_PARTS: Record<FusedName, readonly LinearName[]> = {
+  qkv: ['q_proj', 'k_proj', 'v_proj'],
+  o: ['o_proj'],
+  gate_up: ['gate_proj', 'up_proj'],
+  down: ['down_proj'],
+};
+
+export interface LinearPart {
+  name: LinearName;
+  row0: number;
+  rows: number;
+  /** Multiplicative binary32 weight scale w_s. */
+  scale: number;
+}
+
+export interface FusedLinear {
+  name: FusedName;
+  rows: number;
+  cols: number;
+  groups: number;
+  /** Arena offset of the Uint8 indices [rows][groups]. */
+  idxOff: number;
+  parts: LinearPart[];
+}
+
+export interface GoldenLayer {
+  qkv: FusedLinear;
+  o: FusedLinear;
+  gateUp: FusedLinear;
+  down: FusedLinear;
+  norms: Record<LayerNormRole, Float32Array | null>;
+}
+
+export interface LmHead {
+  /** Arena offset of int8 rows [vocab][stride] (zero padding to stride). */
+  off: number;
+  stride: number;
+  rows: number;
+  cols: number;
+  /** Per-row absmax (binary32); the row's quantisation used quantMultiplier(rowAmax). */
+  rowAmax: Float32Array;
+}
+
+export interface GoldenWeights {
+  spec: ModelSpec;
+  layers: GoldenLayer[];
+  finalNorm: Float32Array;
+  /** bf16 bits [vocab][hidden]. */
+  embedding: Uint16Array;
+  head: LmHead;
+  /** [positions][headDim/2][cos, sin]. */
+  rope: Float32Array;
+  ropePositions: number;
+}
+
+export type Progress = (done: number, total: number, what: string) => void;
+
+/** The groups multiple the golden model pads to when it encodes weights itself. */
+const GOLDEN_GROUPS_MULTIPLE = 1;
+
+function flushed(v: Float32Array): Float32Array {
+  for (let i = 0; i < v.length; i++) v[i] = ftz32(v[i]!);
+  return v;
+}
+
+export function headStride(cols: number): number {
+  return Math.ceil(cols / 16) * 16;
+}
+
+/** Quantise an output head row by row with the activation quantiser (docs/numerics.md §9). */
+export function quantizeHead(pool: KernelPool, data: Float32Array, rows: number, cols: number): LmHead {
+  const stride = headStride(cols);
+  const off = pool.arena.alloc(rows * stride, 64);
+  const q = pool.arena.i8(off, rows * stride);
+  const rowAmax = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const amax = absMax(data, r * cols, cols);
+    rowAmax[r] = amax;
+    const s = quantMultiplier(amax);
+    for (let c = 0; c < cols; c++) q[r * stride + c] = quantizeValue(data[r * cols + c]!, s);
+  }
+  return { off, stride, rows, cols, rowAmax };
+}
+
+export async function goldenWeightsFromCheckpoint(
+  ckpt: Checkpoint,
+  pool: KernelPool,
+  opts: { contextLength: number; progress?: Progress },
+): Promise<GoldenWeights> {
+  const spec = ckpt.spec;
+  const total = spec.numLayers * LINEAR_NAMES.length + 2;
+  let done = 0;
+  const tick = (what: string) => opts.progress?.(++done, total, what);
+
+  const layers: GoldenLayer[] = [];
+  for (let l = 0; l < spec.numLayers; l++) {
+    const fuse = (name: FusedName): FusedLinear => {
+      const parts = FUSED_PARTS[name];
+      const cols = linearShape(spec, parts[0]!).cols;
+      const groups = paddedGroups(cols, GOLDEN_GROUPS_MULTIPLE);
+      const rows = parts.reduce((n, p) => n + linearShape(spec, p).rows, 0);
+      const idxOff = pool.arena.alloc(rows * groups, 64);
+      const indices = pool.arena.u8(idxOff, rows * groups);
+      const out: LinearPart[] = [];
+      let row0 = 0;
+      for (const p of parts) {
+        const m = ckpt.linear(l, p);
+        const values = p === 'q_proj' || p === 'k_proj' ? permuteRopeRows(m.values, m.rows, m.cols, spec.headDim) : m.values;
+        encodeTernary(values, m.rows, m.cols, GOLDEN_GROUPS_MULTIPLE, indices.subarray(row0 * groups, (row0 + m.rows) * groups));
+        out.push({ name: p, row0, rows: m.rows, scale: m.scale });
+        row0 += m.rows;
+        tick(`layer ${l} ${p}`);
+      }
+      return { name, rows, cols, groups, idxOff, parts: out };
+    };
+    const norm = (role: LayerNormRole) => {
+      const w = ckpt.layerNorm(l, role);
+      return w ? flushed(w) : null;
+    };
+    layers.push({
+      qkv: fuse('qkv'),
+      o: fuse('o'),
+      gateUp: fuse('gate_up'),
+      down: fuse('down'),
+      norms: {
+        input: norm('input'),
+        post_attention: norm('post_attention'),
+        attn_sub: norm('attn_sub'),
+        ffn_sub: norm('ffn_sub'),
+      },
+    });
+  }
+
+  const emb = ckpt.embedding();
+  const embedding = new Uint16Array(emb.rows * emb.cols);
+  for (let i = 0; i < embedding.length; i++) embedding[i] = f32ToBf16(emb.data[i]!);
+  tick('embedding');
+  const headSrc = spec.tiedEmbeddings ? emb : ckpt.lmHead();
+  const head = quantizeHead(pool, headSrc.data, headSrc.rows, headSrc.cols);
+  tick('lm head');
+
+  return {
+    spec,
+    layers,
+    finalNorm: flushed(ckpt.finalNorm()),
+    embedding,
+    head,
+    rope: ropeTable(spec.headDim, spec.ropeTheta, opts.contextLength),
+    ropePositions: opts.contextLength,
+  };
+}
