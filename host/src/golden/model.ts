@@ -259,7 +259,8 @@ export class GoldenModel {
     this.pool.dotRows(head.off, head.stride, this.x16Off, head.stride, this.headOutOff, head.rows);
     const acc = arena.i32(this.headOutOff, head.rows);
     const logits = new Float32Array(head.rows);
-    for (let r = 0; r < head.rows; r++) logits[r] = f32(acc[r]! * headDequantFactor(amax, head.rowAmax[r]!));
+    // |acc| can exceed 2^24 here (127^2 * hidden), so the int -> binary32 conversion rounds: explicit.
+    for (let r = 0; r < head.rows; r++) logits[r] = f32(f32(acc[r]!) * headDequantFactor(amax, head.rowAmax[r]!));
     return logits;
   }
 }

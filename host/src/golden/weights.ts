@@ -84,6 +84,11 @@ function flushed(v: Float32Array): Float32Array {
   return v;
 }
 
+/** A bf16 subnormal (exponent bits 0) becomes a signed zero, like every other datapath value. */
+export function bf16Flushed(b: number): number {
+  return (b & 0x7f80) === 0 ? b & 0x8000 : b;
+}
+
 export function headStride(cols: number): number {
   return Math.ceil(cols / 16) * 16;
 }
@@ -128,7 +133,7 @@ export async function goldenWeightsFromCheckpoint(
         const m = ckpt.linear(l, p);
         const values = p === 'q_proj' || p === 'k_proj' ? permuteRopeRows(m.values, m.rows, m.cols, spec.headDim) : m.values;
         encodeTernary(values, m.rows, m.cols, GOLDEN_GROUPS_MULTIPLE, indices.subarray(row0 * groups, (row0 + m.rows) * groups));
-        out.push({ name: p, row0, rows: m.rows, scale: m.scale });
+        out.push({ name: p, row0, rows: m.rows, scale: ftz32(m.scale) });
         row0 += m.rows;
         tick(`layer ${l} ${p}`);
       }
@@ -154,7 +159,7 @@ export async function goldenWeightsFromCheckpoint(
 
   const emb = ckpt.embedding();
   const embedding = new Uint16Array(emb.rows * emb.cols);
-  for (let i = 0; i < embedding.length; i++) embedding[i] = f32ToBf16(emb.data[i]!);
+  for (let i = 0; i < embedding.length; i++) embedding[i] = bf16Flushed(f32ToBf16(emb.data[i]!));
   tick('embedding');
   const headSrc = spec.tiedEmbeddings ? emb : ckpt.lmHead();
   const head = quantizeHead(pool, headSrc.data, headSrc.rows, headSrc.cols);
