@@ -33,7 +33,7 @@ build: npm
 # The kernels are committed (a generated file) so that a machine without clang can run the
 # golden model; `make check-wasm` (run by the tests) rebuilds them and compares.
 WASM_FLAGS := --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding
-WASM_LDFLAGS := --no-entry --export=tlmm_lookup --export=i8_dot_rows --import-memory --shared-memory --max-memory=4294967296 --strip-all
+WASM_LDFLAGS := --no-entry --export=tlmm_build_tables --export=tlmm_lookup16 --export=i8_dot_rows --import-memory --shared-memory --max-memory=4294967296 --strip-all
 
 wasm: host/wasm/kernels.wasm
 

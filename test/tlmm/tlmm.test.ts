@@ -9,6 +9,7 @@ import {
   ZERO_INDEX,
 } from '../../host/src/tlmm/encoding.js';
 import { accumulatorBits, buildTables, dotProductRows, lookupRows } from '../../host/src/tlmm/tables.js';
+import { BLOCK_ROWS, blockCount, blockIndices } from '../../host/src/tlmm/blocked.js';
 
 function lcg(seed: number) {
   let s = seed >>> 0;
@@ -87,15 +88,30 @@ describe('TLMM lookups equal the integer dot product', () => {
     const oracle = new Int32Array(rows);
     dotProductRows(t, rows, cols, a, 0, oracle);
     expect(viaJs).toEqual(oracle);
-    // the WebAssembly kernel on the worker pool
+    // the WebAssembly kernels (table builder + 16-row SIMD lookups) on the worker pool
     const arena = pool.arena;
-    const idxOff = arena.alloc(m.indices.length, 64);
-    arena.u8(idxOff, m.indices.length).set(m.indices);
-    const tOff = arena.alloc(tables.length * 4, 64);
-    arena.i32(tOff, tables.length).set(tables);
-    const accOff = arena.alloc(rows * 4, 64);
-    pool.tlmm(idxOff, m.groups, tOff, accOff, rows);
+    const blocks = blockCount(rows);
+    const idxOff = arena.alloc(blocks * BLOCK_ROWS * m.groups, 64);
+    blockIndices(m, arena.u8(idxOff, blocks * BLOCK_ROWS * m.groups));
+    const actOff = arena.alloc(m.groups * 3, 64);
+    const act = arena.i8(actOff, m.groups * 3);
+    act.fill(0);
+    act.set(a.subarray(0, cols));
+    const tOff = arena.alloc(KernelPool.tableBytes(m.groups), 64);
+    pool.buildTables(actOff, m.groups, tOff);
+    // the wasm tables hold the same int16 entries as the JS tables, in two byte planes
+    const planes = arena.u8(tOff, KernelPool.tableBytes(m.groups));
+    for (let g = 0; g < m.groups; g++) {
+      for (let i = 0; i < 27; i++) {
+        const v = (planes[g * 64 + i]! | (planes[g * 64 + 32 + i]! << 8)) << 16 >> 16;
+        expect(v).toBe(tables[g * 27 + i]);
+      }
+    }
+    const accOff = arena.alloc(blocks * BLOCK_ROWS * 4, 64);
+    pool.tlmm(idxOff, m.groups, tOff, accOff, blocks);
     expect(Array.from(arena.i32(accOff, rows))).toEqual(Array.from(oracle));
+    // padding rows accumulate nothing
+    expect(Array.from(arena.i32(accOff + rows * 4, blocks * BLOCK_ROWS - rows)).every((v) => v === 0)).toBe(true);
     return oracle;
   }
 
@@ -130,7 +146,7 @@ describe('TLMM lookups equal the integer dot product', () => {
 
   it('long reductions reach the accumulator bound without overflow (K = 8640)', () => {
     const cols = 8640;
-    const rows = 66; // over the pool's split threshold so both threads work
+    const rows = 66; // 5 blocks: over the pool's split threshold, so both threads work
     const t = new Int8Array(rows * cols).fill(1);
     for (let c = 0; c < cols; c++) t[cols + c] = -1; // row 1 all -1
     const a = new Int8Array(cols).fill(127);

@@ -16,7 +16,6 @@ import { relu2Gate, siluGate } from '../numerics/functions.js';
 import { dequantFactor, headDequantFactor, quantizeToken } from '../numerics/quant.js';
 import { absMax } from '../numerics/reduce.js';
 import { rmsMax } from '../numerics/rmsmax.js';
-import { buildTables } from '../tlmm/tables.js';
 import { attentionScale, decodeAttention, prefillAttention, type AttentionShape, type KvLayerCache } from './attention.js';
 import { applyRope } from './rope.js';
 import { goldenWeightsFromCheckpoint, type FusedLinear, type GoldenWeights, type Progress } from './weights.js';
@@ -51,7 +50,9 @@ export class GoldenModel {
   private readonly accOff: number;
   private readonly x16Off: number;
   private readonly headOutOff: number;
-  private readonly act: Int8Array;
+  /** int8 activations of one token, in the arena (the table builder reads them there). */
+  private readonly actOff: number;
+  private readonly actLen: number;
 
   private constructor(weights: GoldenWeights, pool: KernelPool, contextLength: number) {
     const spec = weights.spec;
@@ -79,11 +80,12 @@ export class GoldenModel {
       }
     }
     const arena = pool.arena;
-    this.tablesOff = arena.alloc(maxGroups * 27 * 4, 64);
+    this.tablesOff = arena.alloc(KernelPool.tableBytes(maxGroups), 64);
     this.accOff = arena.alloc(Math.max(maxRows, 1) * 4, 64);
     this.x16Off = arena.alloc(weights.head.stride * 2, 64);
     this.headOutOff = arena.alloc(weights.head.rows * 4, 64);
-    this.act = new Int8Array(maxGroups * 3);
+    this.actLen = Math.max(maxGroups * 3, weights.head.stride);
+    this.actOff = arena.alloc(this.actLen, 64);
   }
 
   static async fromCheckpoint(ckpt: Checkpoint, opts: GoldenOptions = {}): Promise<GoldenModel> {
@@ -242,20 +244,22 @@ export class GoldenModel {
   /** Quantise v (absmax amax), build the TLMM tables, run the lookups; returns the accumulators. */
   private linear(m: FusedLinear, v: Float32Array, amax: number): Int32Array {
     const arena = this.pool.arena;
-    quantizeToken(v, 0, m.cols, amax, this.act, 0);
-    const tables = arena.i32(this.tablesOff, m.groups * 27);
-    buildTables(this.act, 0, m.cols, m.groups, tables);
-    this.pool.tlmm(m.idxOff, m.groups, this.tablesOff, this.accOff, m.rows);
+    const act = arena.i8(this.actOff, m.groups * 3);
+    act.fill(0, m.cols);
+    quantizeToken(v, 0, m.cols, amax, act, 0);
+    this.pool.buildTables(this.actOff, m.groups, this.tablesOff);
+    this.pool.tlmm(m.idxOff, m.groups, this.tablesOff, this.accOff, m.blocks);
     return arena.i32(this.accOff, m.rows);
   }
 
   private lmHead(v: Float32Array, amax: number): Float32Array {
     const head = this.weights.head;
     const arena = this.pool.arena;
-    quantizeToken(v, 0, head.cols, amax, this.act, 0);
+    const act = arena.i8(this.actOff, head.cols);
+    quantizeToken(v, 0, head.cols, amax, act, 0);
     const x16 = arena.i16(this.x16Off, head.stride);
     x16.fill(0);
-    for (let i = 0; i < head.cols; i++) x16[i] = this.act[i]!;
+    for (let i = 0; i < head.cols; i++) x16[i] = act[i]!;
     this.pool.dotRows(head.off, head.stride, this.x16Off, head.stride, this.headOutOff, head.rows);
     const acc = arena.i32(this.headOutOff, head.rows);
     const logits = new Float32Array(head.rows);

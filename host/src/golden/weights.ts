@@ -13,6 +13,7 @@ import { f32ToBf16 } from '../numerics/f16.js';
 import { ftz32 } from '../numerics/f32.js';
 import { quantMultiplier, quantizeValue } from '../numerics/quant.js';
 import { absMax } from '../numerics/reduce.js';
+import { BLOCK_ROWS, blockCount, blockIndices } from '../tlmm/blocked.js';
 import { encodeTernary, paddedGroups } from '../tlmm/encoding.js';
 import { permuteRopeRows, ropeTable } from './rope.js';
 
@@ -28,6 +29,7 @@ export const FUSED_PARTS: Record<FusedName, readonly LinearName[]> = {
 
 export interface LinearPart {
   name: LinearName;
+  /** First accumulator of this part (parts start on 16-row block boundaries). */
   row0: number;
   rows: number;
   /** Multiplicative binary32 weight scale w_s. */
@@ -36,10 +38,12 @@ export interface LinearPart {
 
 export interface FusedLinear {
   name: FusedName;
+  /** Rows including each part's padding to whole 16-row blocks. */
   rows: number;
+  blocks: number;
   cols: number;
   groups: number;
-  /** Arena offset of the Uint8 indices [rows][groups]. */
+  /** Arena offset of the 16-row-blocked Uint8 indices (tlmm/blocked.ts). */
   idxOff: number;
   parts: LinearPart[];
 }
@@ -124,20 +128,20 @@ export async function goldenWeightsFromCheckpoint(
       const parts = FUSED_PARTS[name];
       const cols = linearShape(spec, parts[0]!).cols;
       const groups = paddedGroups(cols, GOLDEN_GROUPS_MULTIPLE);
-      const rows = parts.reduce((n, p) => n + linearShape(spec, p).rows, 0);
-      const idxOff = pool.arena.alloc(rows * groups, 64);
-      const indices = pool.arena.u8(idxOff, rows * groups);
+      const blocks = parts.reduce((n, p) => n + blockCount(linearShape(spec, p).rows), 0);
+      const idxOff = pool.arena.alloc(blocks * BLOCK_ROWS * groups, 64);
+      const indices = pool.arena.u8(idxOff, blocks * BLOCK_ROWS * groups);
       const out: LinearPart[] = [];
-      let row0 = 0;
+      let block0 = 0;
       for (const p of parts) {
         const m = ckpt.linear(l, p);
         const values = p === 'q_proj' || p === 'k_proj' ? permuteRopeRows(m.values, m.rows, m.cols, spec.headDim) : m.values;
-        encodeTernary(values, m.rows, m.cols, GOLDEN_GROUPS_MULTIPLE, indices.subarray(row0 * groups, (row0 + m.rows) * groups));
-        out.push({ name: p, row0, rows: m.rows, scale: ftz32(m.scale) });
-        row0 += m.rows;
+        blockIndices(encodeTernary(values, m.rows, m.cols, GOLDEN_GROUPS_MULTIPLE), indices, block0);
+        out.push({ name: p, row0: block0 * BLOCK_ROWS, rows: m.rows, scale: ftz32(m.scale) });
+        block0 += blockCount(m.rows);
         tick(`layer ${l} ${p}`);
       }
-      return { name, rows, cols, groups, idxOff, parts: out };
+      return { name, rows: blocks * BLOCK_ROWS, blocks, cols, groups, idxOff, parts: out };
     };
     const norm = (role: LayerNormRole) => {
       const w = ckpt.layerNorm(l, role);

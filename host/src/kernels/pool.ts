@@ -13,7 +13,8 @@ import { projectRoot } from '../paths.js';
 import { Arena } from './arena.js';
 
 interface KernelExports {
-  tlmm_lookup(idx: number, groups: number, tables: number, acc: number, r0: number, r1: number): void;
+  tlmm_build_tables(act: number, groups: number, tables: number): void;
+  tlmm_lookup16(idx: number, groups: number, tables: number, acc: number, b0: number, b1: number): void;
   i8_dot_rows(w: number, stride: number, x16: number, n16: number, out: number, r0: number, r1: number): void;
 }
 
@@ -72,24 +73,42 @@ export class KernelPool {
     return new KernelPool(arena, kernels, workers, ctrlOff);
   }
 
-  /** acc[r] = Σ_g tables[g*27 + idx[r*groups+g]] for r in [0, rows): offsets into the arena. */
-  tlmm(idxOff: number, groups: number, tablesOff: number, accOff: number, rows: number): void {
-    this.split(rows, (r0, r1) => [OP_TLMM, idxOff, groups, tablesOff, accOff, r0, r1], (r0, r1) =>
-      this.kernels.tlmm_lookup(idxOff, groups, tablesOff, accOff, r0, r1),
+  /** Bytes of the TLMM tables of one token (two 32-byte planes per group). */
+  static tableBytes(groups: number): number {
+    return groups * 64;
+  }
+
+  /** Build the TLMM tables of one token from 3*groups int8 activations (zero padded). */
+  buildTables(actOff: number, groups: number, tablesOff: number): void {
+    this.kernels.tlmm_build_tables(actOff, groups, tablesOff);
+  }
+
+  /**
+   * TLMM lookups over `blocks` blocks of 16 rows with 16-row-interleaved indices
+   * (tlmm/blocked.ts): acc[16b + lane] = Σ_g table_g[idx]. Offsets are into the arena.
+   */
+  tlmm(idxOff: number, groups: number, tablesOff: number, accOff: number, blocks: number): void {
+    this.split(blocks, 2, (b0, b1) => [OP_TLMM, idxOff, groups, tablesOff, accOff, b0, b1], (b0, b1) =>
+      this.kernels.tlmm_lookup16(idxOff, groups, tablesOff, accOff, b0, b1),
     );
   }
 
   /** out[r] = Σ_c w[r*stride+c] * x16[c], int8 weights, int16-extended int8 activations. */
   dotRows(wOff: number, stride: number, x16Off: number, n16: number, outOff: number, rows: number): void {
-    this.split(rows, (r0, r1) => [OP_DOT, wOff, stride, x16Off, n16, outOff, r0, r1], (r0, r1) =>
+    this.split(rows, 64, (r0, r1) => [OP_DOT, wOff, stride, x16Off, n16, outOff, r0, r1], (r0, r1) =>
       this.kernels.i8_dot_rows(wOff, stride, x16Off, n16, outOff, r0, r1),
     );
   }
 
-  private split(rows: number, job: (r0: number, r1: number) => number[], local: (r0: number, r1: number) => void): void {
+  private split(
+    rows: number,
+    minRows: number,
+    job: (r0: number, r1: number) => number[],
+    local: (r0: number, r1: number) => void,
+  ): void {
     const t = this.workers.length + 1;
     // Small jobs are not worth a round trip to the workers.
-    if (t === 1 || rows < 64) {
+    if (t === 1 || rows < minRows) {
       local(0, rows);
       return;
     }

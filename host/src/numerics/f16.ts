@@ -59,9 +59,15 @@ export function f16ToF32(h: number): number {
   return sign * (1 + man / 1024) * 2 ** (exp - 15);
 }
 
+let f16Values: Float32Array | null = null;
+
 /** Round a binary32 value to binary16 and back: the value the KV cache holds. */
 export function roundToF16(x: number): number {
-  return f16ToF32(f32ToF16Sat(x));
+  if (!f16Values) {
+    f16Values = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Values[h] = f16ToF32(h);
+  }
+  return f16Values[f32ToF16Sat(x)]!;
 }
 
 /** bfloat16 bits -> binary32 value (exact: the bits are the top half of a binary32). */

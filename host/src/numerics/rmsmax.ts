@@ -46,7 +46,8 @@ export function rmsMax(
   if (scratch.z.length < n) scratch.z = new Float64Array(n);
   const z = scratch.z;
   const e = Math.max(0, frexpExponent(absMax(x, xOff, n)));
-  for (let i = 0; i < n; i++) z[i] = ldexp32(x[xOff + i]!, -e);
+  const scale = 2 ** -e; // exact power of two: x * scale rounds only when it underflows
+  for (let i = 0; i < n; i++) z[i] = f32(x[xOff + i]! * scale);
   const ss = sumSquares16(z, 0, n);
   const ms = f32(ss * invLength(n));
   const r = rsqrt32(f32(ms + ldexp32(Math.fround(eps), -2 * e)));

@@ -1,2 +1,3 @@
 export * from './encoding.js';
 export * from './tables.js';
+export * from './blocked.js';

@@ -3,7 +3,11 @@
  * `register(program: Command): void` and listing it here.
  */
 import type { Command } from 'commander';
+import { register as generate } from './generate.js';
+import { register as inspect } from './inspect.js';
+import { register as logits } from './logits.js';
+import { register as makeTestModel } from './make-test-model.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [inspect, generate, logits, makeTestModel];

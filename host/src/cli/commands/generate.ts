@@ -1,0 +1,115 @@
+/** tellme generate: stream text (or ids) from a checkpoint with the golden model. */
+
+import type { Command } from 'commander';
+import { TellmeError } from '../../errors.js';
+import { goldenSession } from '../../golden/session.js';
+import { generate } from '../../runtime/generate.js';
+import { loadGolden, openModelDir, requireTokenizer } from '../model-source.js';
+import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
+
+interface GenerateFlags {
+  model: string;
+  prompt?: string;
+  ids?: number[];
+  chat?: boolean;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+  json?: boolean;
+  threads?: number;
+  context?: number;
+  stats?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('generate')
+    .description('generate tokens from a Hugging Face BitNet checkpoint with the bit-accurate golden model')
+    .requiredOption('-m, --model <dir>', 'checkpoint directory (config.json, model.safetensors, tokenizer.json)')
+    .option('-p, --prompt <text>', 'prompt text (needs tokenizer.json)')
+    .option('--ids <ids>', 'prompt as comma-separated token ids', parseIds)
+    .option('--chat', 'wrap the prompt in the tokenizer chat template as a user message')
+    .option('-n, --max-new-tokens <n>', 'tokens to generate', parseIntOption('--max-new-tokens', 0), 64)
+    .option('-t, --temperature <t>', 'sampling temperature; 0 is greedy', parseFloatOption('--temperature', 0, 100), 0)
+    .option('--top-k <k>', 'keep the k most likely tokens (0: off)', parseIntOption('--top-k', 0), 0)
+    .option('--top-p <p>', 'nucleus sampling mass (1: off)', parseFloatOption('--top-p', Number.MIN_VALUE, 1), 1)
+    .option('--seed <s>', 'PRNG seed for sampling', parseIntOption('--seed', 0, 2 ** 32 - 1), 0)
+    .option('--json', 'print {"ids": [...], ...} instead of streaming text')
+    .option('--threads <n>', 'compute threads (default: all cores)', parseIntOption('--threads', 1, 64))
+    .option('--context <n>', 'context length (default: max_position_embeddings)', parseIntOption('--context', 1))
+    .option('--stats', 'print timing to stderr')
+    .action(async (flags: GenerateFlags) => {
+      if ((flags.prompt === undefined) === (flags.ids === undefined)) {
+        throw new TellmeError('E_USAGE', 'give exactly one of --prompt or --ids');
+      }
+      const m = openModelDir(flags.model);
+      let promptIds: number[];
+      if (flags.ids) {
+        promptIds = flags.ids;
+      } else {
+        const tok = requireTokenizer(m, flags.model);
+        let text = flags.prompt!;
+        if (flags.chat) {
+          const rendered = tok.applyChatTemplate([{ role: 'user', content: text }], { addGenerationPrompt: true });
+          if (rendered === null) throw new TellmeError('E_TOKENIZER', `${flags.model} has no chat_template in tokenizer_config.json`, 'drop --chat');
+          text = rendered;
+          promptIds = tok.encode(text, { addSpecialTokens: false });
+        } else {
+          promptIds = tok.encode(text, { addSpecialTokens: true });
+        }
+      }
+      const model = await loadGolden(m.checkpoint, {
+        ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+        ...(flags.context !== undefined ? { context: flags.context } : {}),
+      });
+      const tok = m.tokenizer;
+      const stream = !flags.json && tok !== null;
+      let printed = '';
+      const generated: number[] = [];
+      if (!flags.json && !flags.ids && flags.prompt !== undefined) process.stdout.write(flags.prompt);
+      const result = await generate(goldenSession(model), promptIds, {
+        maxNewTokens: flags.maxNewTokens,
+        temperature: flags.temperature,
+        topK: flags.topK,
+        topP: flags.topP,
+        seed: flags.seed,
+        stopIds: m.checkpoint.spec.eosTokenIds,
+        onToken: (id) => {
+          generated.push(id);
+          if (!stream) return;
+          // Decode the whole continuation and print what is new, so multi-byte characters
+          // split across tokens come out whole.
+          const text = tok!.decode(generated, { skipSpecialTokens: true });
+          if (text.startsWith(printed) && !text.endsWith('\uFFFD')) {
+            process.stdout.write(text.slice(printed.length));
+            printed = text;
+          }
+        },
+      });
+      await model.close();
+      if (flags.json) {
+        process.stdout.write(
+          JSON.stringify({
+            ids: result.ids,
+            stop_reason: result.stopReason,
+            prompt_tokens: result.promptTokens,
+            ...(tok ? { text: tok.decode(result.ids, { skipSpecialTokens: true }) } : {}),
+          }) + '\n',
+        );
+      } else if (stream) {
+        const text = tok!.decode(generated, { skipSpecialTokens: true });
+        process.stdout.write((text.startsWith(printed) ? text.slice(printed.length) : '') + '\n');
+      } else {
+        process.stdout.write(result.ids.join(',') + '\n');
+      }
+      if (flags.stats) {
+        const n = result.ids.length;
+        process.stderr.write(
+          `prompt ${result.promptTokens} tokens in ${result.prefillSeconds.toFixed(3)} s; ` +
+            `${n} tokens in ${result.decodeSeconds.toFixed(3)} s (${n > 1 ? ((n - 1) / result.decodeSeconds).toFixed(2) : '-'} tok/s decode); stop: ${result.stopReason}\n`,
+        );
+      }
+    });
+}

@@ -1,0 +1,99 @@
+/** tellme inspect: what a checkpoint directory (or, later, a model image) holds. */
+
+import { existsSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Checkpoint } from '../../checkpoint/types.js';
+import { TellmeError } from '../../errors.js';
+import { parameterCount, ternaryWeightsPerToken } from '../../model/spec.js';
+import { openModelDir } from '../model-source.js';
+
+export function describeCheckpoint(ckpt: Checkpoint, hasTokenizer: boolean) {
+  const s = ckpt.spec;
+  const dtypes: Record<string, { tensors: number; bytes: number }> = {};
+  for (const t of ckpt.tensors.values()) {
+    const d = (dtypes[t.dtype] ??= { tensors: 0, bytes: 0 });
+    d.tensors++;
+    d.bytes += t.byteLength;
+  }
+  const files = new Set([...ckpt.tensors.values()].map((t) => t.file));
+  return {
+    directory: ckpt.dir,
+    architecture: s.architecture,
+    model_type: s.modelType,
+    family: s.family,
+    quantization: {
+      weights: s.weightStorage,
+      weight_scale: s.scaleConvention,
+    },
+    shapes: {
+      hidden_size: s.hiddenSize,
+      intermediate_size: s.intermediateSize,
+      num_layers: s.numLayers,
+      num_heads: s.numHeads,
+      num_kv_heads: s.numKvHeads,
+      head_dim: s.headDim,
+      vocab_size: s.vocabSize,
+      max_positions: s.maxPositions,
+    },
+    activation: s.activation,
+    sub_norms: s.subNorms,
+    tied_embeddings: s.tiedEmbeddings,
+    rope_theta: s.ropeTheta,
+    rms_norm_eps: s.rmsNormEps,
+    dtype: s.dtype,
+    parameters: parameterCount(s),
+    ternary_weights_per_token: ternaryWeightsPerToken(s),
+    tensors: ckpt.tensors.size,
+    files: files.size,
+    dtypes,
+    bos_token_id: s.bosTokenId,
+    eos_token_ids: s.eosTokenIds,
+    tokenizer: hasTokenizer,
+  };
+}
+
+function human(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} K`;
+  return String(n);
+}
+
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description('describe a checkpoint directory: architecture, shapes, dtypes, parameter count, quantisation')
+    .argument('[path]', 'checkpoint directory (same as --model)')
+    .option('-m, --model <dir>', 'checkpoint directory')
+    .option('--json', 'print one JSON object')
+    .action((path: string | undefined, flags: { model?: string; json?: boolean }) => {
+      const target = path ?? flags.model;
+      if (!target) throw new TellmeError('E_USAGE', 'nothing to inspect', 'pass a checkpoint directory: tellme inspect --model <dir>');
+      if (existsSync(target) && !statSync(target).isDirectory()) {
+        throw new TellmeError('E_USAGE', `${target} is a file; inspect takes a checkpoint directory`, 'pass the directory that holds config.json');
+      }
+      const m = openModelDir(target);
+      const d = describeCheckpoint(m.checkpoint, m.tokenizer !== null);
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(d, null, 2) + '\n');
+        return;
+      }
+      const sh = d.shapes;
+      const lines = [
+        `${d.directory}`,
+        `  architecture    ${d.architecture} (model_type ${d.model_type}, family ${d.family})`,
+        `  quantisation    ${d.quantization.weights} ternary weights` +
+          (d.quantization.weight_scale ? `, weight_scale ${d.quantization.weight_scale === 'multiply' ? 'multiplies (autobitlinear)' : 'divides (bitlinear, inverted)'}` : ', absmean-ternarised per matrix at load'),
+        `  layers          ${sh.num_layers} x (hidden ${sh.hidden_size}, FFN ${sh.intermediate_size}, ${d.activation === 'relu2' ? 'ReLU²' : 'SwiGLU'})`,
+        `  attention       ${sh.num_heads} heads x ${sh.head_dim}, ${sh.num_kv_heads} KV heads${sh.num_kv_heads < sh.num_heads ? ' (GQA)' : ' (MHA)'}, RoPE theta ${d.rope_theta}`,
+        `  sub-norms       ${d.sub_norms ? 'yes' : 'no'}; head ${d.tied_embeddings ? 'tied to the embedding' : 'untied'}`,
+        `  vocabulary      ${sh.vocab_size}; context ${sh.max_positions}; tokenizer ${d.tokenizer ? 'yes' : 'no (use --ids)'}`,
+        `  parameters      ${human(d.parameters)} (${human(d.ternary_weights_per_token)} ternary)`,
+        `  tensors         ${d.tensors} in ${d.files} file(s): ` +
+          Object.entries(d.dtypes)
+            .map(([k, v]) => `${k} ${v.tensors} (${human(v.bytes)}B)`)
+            .join(', '),
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}
