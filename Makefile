@@ -35,13 +35,13 @@ build: npm
 WASM_FLAGS := --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding
 WASM_LDFLAGS := --no-entry --export=tlmm_build_tables --export=tlmm_lookup16 --export=i8_dot_rows --import-memory --shared-memory --max-memory=4294967296 --strip-all
 
+WASM_OUT ?= host/wasm/kernels.wasm
+
 wasm: host/wasm/kernels.wasm
 
-host/wasm/kernels.wasm: host/wasm/kernels.c
-	clang $(WASM_FLAGS) -c $< -o build/kernels.o
-	wasm-ld $(WASM_LDFLAGS) -o $@ build/kernels.o
-
-host/wasm/kernels.wasm: | build-dir
+host/wasm/kernels.wasm: host/wasm/kernels.c | build-dir
+	clang $(WASM_FLAGS) -c $< -o build/kernels-$$$$.o && \
+	wasm-ld $(WASM_LDFLAGS) -o $(WASM_OUT) build/kernels-$$$$.o; rc=$$?; rm -f build/kernels-$$$$.o; exit $$rc
 
 build-dir:
 	@mkdir -p build
