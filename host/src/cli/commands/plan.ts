@@ -1,0 +1,77 @@
+/**
+ * `tellme plan`: will a model fit a board, where do its weights go, how fast will it run.
+ * Needs only the model's shapes: a checkpoint directory (config.json is enough), a config.json,
+ * a model image, or a built-in shape name.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { TellmeError } from '../../errors.js';
+import { loadHwConfig } from '../../hwconfig/load.js';
+import { makePlan, planToJson } from '../../plan/plan.js';
+import { planToHtml } from '../../plan/html.js';
+import { planToText } from '../../plan/report.js';
+import { BUILTIN_SHAPES, builtinShape, modelSpecFromPath } from '../../plan/shapes.js';
+
+export interface PlanCommandOptions {
+  model?: string;
+  shape?: string;
+  board: string;
+  json?: boolean;
+  html?: string;
+  context?: string;
+  prompts?: string;
+}
+
+function positiveInt(v: string, flag: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new TellmeError('E_USAGE', `${flag} ${JSON.stringify(v)} is not a positive integer`, `Pass ${flag} as a whole number, e.g. ${flag} 128.`);
+  return Number(v);
+}
+
+/** Run the command; returns what it printed (for tests) and throws E_FIT when the model does not fit. */
+export function runPlan(opts: PlanCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): void {
+  if (!!opts.model === !!opts.shape) {
+    throw new TellmeError(
+      'E_USAGE',
+      opts.model ? 'give either --model or --shape, not both' : 'nothing to plan: give --model <checkpoint dir | config.json | image> or --shape <name>',
+      `Built-in shapes: ${Object.keys(BUILTIN_SHAPES).join(', ')}.`,
+    );
+  }
+  const hw = loadHwConfig(opts.board);
+  const { spec, name } = opts.shape ? { spec: builtinShape(opts.shape), name: opts.shape } : (() => {
+    const r = modelSpecFromPath(opts.model!);
+    return { spec: r.spec, name: path.basename(path.dirname(r.source)) || r.source };
+  })();
+  const context = opts.context !== undefined ? positiveInt(opts.context, '--context') : undefined;
+  const prompts = opts.prompts !== undefined ? opts.prompts.split(',').map((s) => positiveInt(s.trim(), '--prompts')) : undefined;
+  const plan = makePlan(spec, hw, { context, prompts, modelName: name });
+  if (opts.json) write(JSON.stringify(planToJson(plan), null, 2) + '\n');
+  else write(planToText(plan));
+  if (opts.html) {
+    fs.writeFileSync(opts.html, planToHtml(plan));
+    if (!opts.json) write(`\nHTML report written to ${opts.html}\n`);
+  }
+  if (!plan.fits) {
+    throw new TellmeError('E_FIT', `${name} does not fit ${hw.config.name}: ${plan.reasons.join('; ')}`, 'Use a board with larger synthesised maxima or more resources, a smaller model, or a shorter --context.');
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description('Say whether a model fits a board and how fast it will run: URAM/DDR layout, resources, per-layer cycles, decode tokens/s and time to first token.')
+    .option('-m, --model <path>', 'Hugging Face checkpoint directory (config.json is enough), its config.json, or a model image')
+    .option('-s, --shape <name>', `built-in model shape instead of --model (${Object.keys(BUILTIN_SHAPES).join(', ')})`)
+    .option('-b, --board <name|file>', 'board profile name (hw/boards/*.json) or hardware description file', 'kv260')
+    .option('--context <n>', 'tokens in the KV cache for the decode figure (default 128)')
+    .option('--prompts <list>', 'prompt lengths for time to first token, comma-separated (default 64,128,512)')
+    .option('--json', 'print one JSON object instead of the text report')
+    .option('--html <file>', 'also write a self-contained HTML report (URAM map, latency charts)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tellme plan --shape bitnet-2b4t --board kv260\n  tellme plan --model ./bitnet_b1_58-large --board kv260-paper --json\n  tellme plan --shape bitnet-large --html plan.html --context 1024\n\nExit status: 0 when the model fits, 1 when it does not (the report is still printed) or on a usage error.',
+    )
+    .action((opts: PlanCommandOptions) => {
+      runPlan(opts);
+    });
+}

@@ -1,0 +1,220 @@
+/**
+ * DDR planning (docs/layout.md §4): every buffer the accelerator and the firmware use, with
+ * offsets from the base of the accelerator's DDR window, each aligned to 4 KiB (AXI bursts must
+ * not cross a 4 KiB boundary; with aligned regions and bursts whose byte size divides 4096, none
+ * does). Weight streams are split into one lane per weight port (lane p holds bytes
+ * [p*laneBytes, (p+1)*laneBytes) of every beat) so each port reads its own sequential region.
+ */
+import { TellmeError } from '../errors.js';
+import type { LoadedHwConfig } from '../hwconfig/types.js';
+import { LAYER_NORM_ROLES, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
+import { beatCount, packLayout, type PackLayout } from './beats.js';
+import type { UramPlan, UramTile } from './uram.js';
+
+export type DdrKind = 'weights' | 'norms' | 'rope' | 'kv_cache' | 'scratch' | 'embedding' | 'lm_head' | 'lm_head_scale' | 'logits';
+export type DdrDtype = 'packed' | 'fp16' | 'bf16' | 'fp32' | 'int8';
+export type NormRole = LayerNormRole | 'final';
+
+export interface DdrRegion {
+  name: string;
+  kind: DdrKind;
+  offset: number;
+  size: number;
+  dtype: DdrDtype;
+  /** Tensor shape for dtype-typed regions; [beats, laneBytes] for weight lanes. */
+  shape: number[];
+  layer?: number;
+  linear?: LinearName;
+  tile?: number;
+  lane?: number;
+  role?: NormRole;
+}
+
+/** A norm weight vector carried inside a linear's weight stream (paper packing). */
+export interface CarriedNorm {
+  layer: number;
+  linear: LinearName;
+  role: NormRole;
+  /** Layer the norm belongs to (the next layer for input norms carried by down_proj). */
+  normLayer: number;
+  length: number;
+}
+
+export interface DdrPlan {
+  alignment: number;
+  context: number;
+  regions: DdrRegion[];
+  carriedNorms: CarriedNorm[];
+  totalBytes: number;
+  byKind: Record<DdrKind, number>;
+  usableBytes: number;
+  fits: boolean;
+  problems: string[];
+}
+
+export const DDR_KINDS: readonly DdrKind[] = ['weights', 'norms', 'rope', 'kv_cache', 'scratch', 'embedding', 'lm_head', 'lm_head_scale', 'logits'];
+
+export function alignUp(x: number, a: number): number {
+  return Math.ceil(x / a) * a;
+}
+
+export function normLength(spec: ModelSpec, role: NormRole): number {
+  switch (role) {
+    case 'input':
+    case 'post_attention':
+    case 'final':
+      return spec.hiddenSize;
+    case 'attn_sub':
+      return spec.numHeads * spec.headDim;
+    case 'ffn_sub':
+      return spec.intermediateSize;
+  }
+}
+
+/** Norm roles a layer has (sub-norms only when the model has them). */
+export function layerNormRoles(spec: ModelSpec): LayerNormRole[] {
+  return LAYER_NORM_ROLES.filter((r) => spec.subNorms || (r !== 'attn_sub' && r !== 'ffn_sub'));
+}
+
+/**
+ * Paper packing: which norm rides in which linear's stream ("the norm that follows", ours to
+ * choose, [inferred] from the paper): v_proj -> attn_sub, o_proj -> post_attention,
+ * gate_proj -> ffn_sub, down_proj -> the next layer's input norm (the final norm after the last
+ * layer). Layer 0's input norm has its own region.
+ */
+export function paperNormCarrier(spec: ModelSpec, layer: number, linear: LinearName): { role: NormRole; normLayer: number } | null {
+  switch (linear) {
+    case 'v_proj':
+      return spec.subNorms ? { role: 'attn_sub', normLayer: layer } : null;
+    case 'o_proj':
+      return { role: 'post_attention', normLayer: layer };
+    case 'gate_proj':
+      return spec.subNorms ? { role: 'ffn_sub', normLayer: layer } : null;
+    case 'down_proj':
+      return layer + 1 < spec.numLayers ? { role: 'input', normLayer: layer + 1 } : { role: 'final', normLayer: layer };
+    default:
+      return null;
+  }
+}
+
+/** The pack layout of one tile. */
+export function tilePackLayout(tile: UramTile, hw: LoadedHwConfig): PackLayout {
+  return packLayout(
+    hw,
+    tile.blocks.map((b) => ({ rowStart: b.rowStart, rows: b.rows, chunkStart: b.chunkStart, chunks: b.chunks })),
+  );
+}
+
+export interface PlanDdrOptions {
+  /** Positions the KV cache, RoPE tables and scratch hold; default min(model max positions, hw max context). */
+  context?: number;
+}
+
+export function defaultContext(spec: ModelSpec, hw: LoadedHwConfig): number {
+  return Math.min(spec.maxPositions, hw.config.maxima.context);
+}
+
+export function planDdr(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, opts: PlanDdrOptions = {}): DdrPlan {
+  const A = hw.config.memory.alignment_bytes;
+  const ctx = opts.context ?? defaultContext(spec, hw);
+  const regions: DdrRegion[] = [];
+  let off = 0;
+  const add = (r: Omit<DdrRegion, 'offset'>) => {
+    off = alignUp(off, A);
+    regions.push({ ...r, offset: off });
+    off += r.size;
+  };
+  const paper = hw.config.architecture.beat_packing === 'paper';
+  const lanes = hw.config.memory.weight_ports;
+  const laneBytes = hw.derived.laneBytes;
+  const carried: CarriedNorm[] = [];
+  const carriedKey = new Set<string>();
+
+  for (let l = 0; l < spec.numLayers; l++) {
+    for (const lp of uram.linears) {
+      let beatsOfLinear = 0;
+      for (const t of lp.tiles) {
+        const beats = beatCount(tilePackLayout(t, hw));
+        beatsOfLinear += beats;
+        for (let p = 0; p < lanes; p++) {
+          add({
+            name: `weights.L${l}.${lp.linear}.t${t.tile}.p${p}`,
+            kind: 'weights',
+            size: beats * laneBytes,
+            dtype: 'packed',
+            shape: [beats, laneBytes],
+            layer: l,
+            linear: lp.linear,
+            tile: t.tile,
+            lane: p,
+          });
+        }
+      }
+      if (paper) {
+        const c = paperNormCarrier(spec, l, lp.linear);
+        if (c) {
+          const length = normLength(spec, c.role);
+          if (length <= beatsOfLinear) {
+            carried.push({ layer: l, linear: lp.linear, role: c.role, normLayer: c.normLayer, length });
+            carriedKey.add(`${c.role}@${c.normLayer}`);
+          }
+        }
+      }
+    }
+  }
+  // Norm weights not carried in a weight stream: fp16, one region each.
+  const norm = (role: NormRole, layer: number) => {
+    if (carriedKey.has(`${role}@${layer}`)) return;
+    const n = normLength(spec, role);
+    add({ name: role === 'final' ? 'norms.final' : `norms.L${layer}.${role}`, kind: 'norms', size: 2 * n, dtype: 'fp16', shape: [n], layer, role });
+  };
+  for (let l = 0; l < spec.numLayers; l++) for (const role of layerNormRoles(spec)) norm(role, l);
+  norm('final', spec.numLayers - 1);
+
+  const half = spec.headDim / 2;
+  add({ name: 'rope.cos', kind: 'rope', size: 4 * ctx * half, dtype: 'fp32', shape: [ctx, half] });
+  add({ name: 'rope.sin', kind: 'rope', size: 4 * ctx * half, dtype: 'fp32', shape: [ctx, half] });
+  const kvDim = spec.numKvHeads * spec.headDim;
+  add({ name: 'kv.k', kind: 'kv_cache', size: 2 * spec.numLayers * ctx * kvDim, dtype: 'fp16', shape: [spec.numLayers, ctx, kvDim] });
+  add({ name: 'kv.v', kind: 'kv_cache', size: 2 * spec.numLayers * ctx * kvDim, dtype: 'fp16', shape: [spec.numLayers, ctx, kvDim] });
+  const act = Math.max(spec.hiddenSize, spec.numHeads * spec.headDim, spec.intermediateSize);
+  for (let i = 0; i < 4; i++) add({ name: `scratch.${i}`, kind: 'scratch', size: 2 * ctx * act, dtype: 'fp16', shape: [ctx, act] });
+  add({ name: 'scratch.max', kind: 'scratch', size: 4 * ctx, dtype: 'fp32', shape: [ctx] });
+  add({ name: 'embedding', kind: 'embedding', size: 2 * spec.vocabSize * spec.hiddenSize, dtype: 'bf16', shape: [spec.vocabSize, spec.hiddenSize] });
+  add({ name: 'lm_head.weight', kind: 'lm_head', size: spec.vocabSize * spec.hiddenSize, dtype: 'int8', shape: [spec.vocabSize, spec.hiddenSize] });
+  add({ name: 'lm_head.scale', kind: 'lm_head_scale', size: 4 * spec.vocabSize, dtype: 'fp32', shape: [spec.vocabSize] });
+  if (hw.config.lm_head.placement === 'fabric') {
+    add({ name: 'logits', kind: 'logits', size: 4 * spec.vocabSize, dtype: 'fp32', shape: [spec.vocabSize] });
+  }
+  const totalBytes = alignUp(off, A);
+  const byKind = Object.fromEntries(DDR_KINDS.map((k) => [k, 0])) as Record<DdrKind, number>;
+  for (const r of regions) byKind[r.kind] += r.size;
+  const usableBytes = hw.config.memory.ddr_usable_mib * 1024 * 1024;
+  const problems: string[] = [];
+  if (totalBytes > usableBytes) {
+    problems.push(`the DDR image needs ${(totalBytes / 2 ** 20).toFixed(1)} MiB but ${hw.config.name} leaves ${hw.config.memory.ddr_usable_mib} MiB to the accelerator`);
+  }
+  return { alignment: A, context: ctx, regions, carriedNorms: carried, totalBytes, byKind, usableBytes, fits: problems.length === 0, problems };
+}
+
+/** Regions aligned, non-empty, in order, non-overlapping and inside the total. Throws E_INTERNAL. */
+export function checkDdrPlan(plan: DdrPlan): void {
+  let end = 0;
+  const names = new Set<string>();
+  for (const r of plan.regions) {
+    if (names.has(r.name)) throw new TellmeError('E_INTERNAL', `DDR region ${r.name} appears twice`);
+    names.add(r.name);
+    if (r.offset % plan.alignment !== 0) throw new TellmeError('E_INTERNAL', `DDR region ${r.name} at ${r.offset} is not ${plan.alignment}-byte aligned`);
+    if (!(r.size > 0) || !Number.isSafeInteger(r.size)) throw new TellmeError('E_INTERNAL', `DDR region ${r.name} has size ${r.size}`);
+    if (r.offset < end) throw new TellmeError('E_INTERNAL', `DDR region ${r.name} [${r.offset}, ${r.offset + r.size}) overlaps the previous region (ends at ${end})`);
+    end = r.offset + r.size;
+  }
+  if (end > plan.totalBytes) throw new TellmeError('E_INTERNAL', `DDR regions end at ${end}, past the plan's total ${plan.totalBytes}`);
+}
+
+/** Bytes of weight stream per layer and per token (all layers). */
+export function weightBytes(plan: DdrPlan): { perToken: number; perLayer: number } {
+  const w = plan.byKind.weights;
+  const layers = new Set(plan.regions.filter((r) => r.kind === 'weights').map((r) => r.layer)).size;
+  return { perToken: w, perLayer: layers ? w / layers : 0 };
+}

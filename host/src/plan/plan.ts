@@ -1,0 +1,279 @@
+/**
+ * `tellme plan` as a library: does a model fit a hardware build, how are its weights placed, and
+ * how fast will it run. Everything here is computed from the ModelSpec and the hardware config.
+ */
+import type { LoadedHwConfig } from '../hwconfig/types.js';
+import { checkDdrPlan, defaultContext, planDdr, type DdrPlan } from '../layout/ddr.js';
+import { checkUramPlan, planUram, type UramPlan } from '../layout/uram.js';
+import { packingStats, type PackingStats } from '../layout/stats.js';
+import { ternaryWeightsPerToken, type ModelSpec } from '../model/spec.js';
+import { decodePass, prefillPass, type PassResult, type TimedStep } from './perf.js';
+import { estimateResources, type ResourceEstimate } from './resources.js';
+
+export const DEFAULT_PROMPTS = [64, 128, 512] as const;
+export const DEFAULT_DECODE_CONTEXT = 128;
+
+export interface PlanOptions {
+  /** KV-cache length for the decode figure (default 128, capped to the context capacity). */
+  context?: number;
+  /** Prompt lengths for TTFT (default 64, 128, 512). */
+  prompts?: readonly number[];
+  /** Name shown for the model (shape name or file). */
+  modelName?: string;
+}
+
+/** One row of a per-layer breakdown: a step of the layer, tiles summed. */
+export interface LayerRow {
+  step: string;
+  kind: TimedStep['kind'];
+  tiles: number;
+  computeCycles: number;
+  loadCycles: number;
+  stallCycles: number;
+  exposedCycles: number;
+}
+
+export interface Plan {
+  modelName: string;
+  spec: ModelSpec;
+  hw: LoadedHwConfig;
+  fits: boolean;
+  reasons: string[];
+  warnings: string[];
+  uram: UramPlan;
+  ddr: DdrPlan;
+  packing: PackingStats;
+  resources: ResourceEstimate;
+  contextCapacity: number;
+  decodeContext: number;
+  decode: PassResult;
+  decodeCurve: { context: number; tokensPerS: number }[];
+  prefill: { tokens: number; pass: PassResult | null }[];
+  /** The layer shown in breakdowns (the middle one: no start-up effects). */
+  breakdownLayer: number;
+  layerDecode: LayerRow[];
+  layerPrefill: { tokens: number; rows: LayerRow[] } | null;
+}
+
+/** Synthesised-maxima checks; each message names the dimension and the excess. */
+export function maximaProblems(spec: ModelSpec, hw: LoadedHwConfig): string[] {
+  const m = hw.config.maxima;
+  const out: string[] = [];
+  const dims: [string, number, number][] = [
+    ['hidden_size', spec.hiddenSize, m.hidden],
+    ['intermediate_size', spec.intermediateSize, m.ffn],
+    ['num_attention_heads', spec.numHeads, m.heads],
+    ['num_key_value_heads', spec.numKvHeads, m.kv_heads],
+    ['head_dim', spec.headDim, m.head_dim],
+    ['num_hidden_layers', spec.numLayers, m.layers],
+    ['vocab_size', spec.vocabSize, m.vocab],
+  ];
+  for (const [name, v, max] of dims) {
+    if (v > max) out.push(`${name} ${v} exceeds the synthesised maximum ${max} of ${hw.config.name} by ${v - max} (${(v / max).toFixed(2)}x)`);
+  }
+  if (!hw.config.architecture.runtime_shapes) {
+    const exact: [string, number, number][] = dims.filter(([n]) => n !== 'vocab_size');
+    for (const [name, v, max] of exact) {
+      if (v < max) out.push(`${name} ${v} differs from the ${max} the ${hw.config.name} bitstream is built for (it has no run-time shapes)`);
+    }
+    if (spec.activation !== 'silu') out.push(`activation ${spec.activation}: the ${hw.config.name} bitstream implements SiLU only`);
+    if (!spec.subNorms) out.push(`the ${hw.config.name} bitstream always applies the BitNet sub-norms, which this model does not have`);
+  }
+  return out;
+}
+
+function layerRows(timed: TimedStep[], layer: number): LayerRow[] {
+  const rows: LayerRow[] = [];
+  const byName = new Map<string, LayerRow>();
+  for (const t of timed) {
+    if (t.layer !== layer) continue;
+    const key = t.linear ?? t.name;
+    let r = byName.get(key);
+    if (!r) {
+      r = { step: key, kind: t.kind, tiles: 0, computeCycles: 0, loadCycles: 0, stallCycles: 0, exposedCycles: 0 };
+      byName.set(key, r);
+      rows.push(r);
+    }
+    r.tiles += t.kind === 'tlmm' ? 1 : 0;
+    r.computeCycles += t.computeCycles;
+    r.loadCycles += t.loadCycles;
+    r.stallCycles += t.stallCycles;
+    r.exposedCycles += t.exposedCycles;
+  }
+  return rows.map((r) => ({ ...r, computeCycles: Math.round(r.computeCycles), loadCycles: Math.round(r.loadCycles), stallCycles: Math.round(r.stallCycles), exposedCycles: Math.round(r.exposedCycles) }));
+}
+
+export function makePlan(spec: ModelSpec, hw: LoadedHwConfig, opts: PlanOptions = {}): Plan {
+  const reasons: string[] = [];
+  reasons.push(...maximaProblems(spec, hw));
+  const capacity = defaultContext(spec, hw);
+  const decodeContext = opts.context ?? Math.min(DEFAULT_DECODE_CONTEXT, capacity);
+  if (!(Number.isSafeInteger(decodeContext) && decodeContext >= 1)) reasons.push(`context ${decodeContext} is not a positive integer`);
+  if (decodeContext > capacity) {
+    reasons.push(
+      `context ${decodeContext} exceeds the ${capacity} positions available (model ${spec.maxPositions}, ${hw.config.name} maximum ${hw.config.maxima.context}) by ${decodeContext - capacity}`,
+    );
+  }
+  const uram = planUram(spec, hw);
+  checkUramPlan(uram);
+  reasons.push(...uram.problems);
+  const ddr = planDdr(spec, hw, uram, { context: capacity });
+  checkDdrPlan(ddr);
+  reasons.push(...ddr.problems);
+  const resources = estimateResources(hw);
+  reasons.push(...resources.problems);
+  const packing = packingStats(spec, hw, uram);
+  const decode = decodePass(spec, hw, uram, decodeContext);
+  const curveCtx = [64, 128, 256, 512, 1024, 2048, 4096, 8192].filter((c) => c <= capacity);
+  if (!curveCtx.includes(decodeContext) && decodeContext <= capacity) curveCtx.push(decodeContext);
+  curveCtx.sort((a, b) => a - b);
+  const decodeCurve = curveCtx.map((c) => ({ context: c, tokensPerS: 1 / decodePass(spec, hw, uram, c).totalSeconds }));
+  const prompts = opts.prompts ?? DEFAULT_PROMPTS;
+  const prefill = prompts.map((n) => ({ tokens: n, pass: n <= capacity ? prefillPass(spec, hw, uram, n) : null }));
+  const breakdownLayer = Math.floor(spec.numLayers / 2);
+  const shown = prefill.find((p) => p.tokens === 128 && p.pass) ?? prefill.find((p) => p.pass);
+  const warnings = [...resources.warnings];
+  return {
+    modelName: opts.modelName ?? `${spec.numLayers}-layer ${spec.hiddenSize}`,
+    spec,
+    hw,
+    fits: reasons.length === 0,
+    reasons,
+    warnings,
+    uram,
+    ddr,
+    packing,
+    resources,
+    contextCapacity: capacity,
+    decodeContext,
+    decode,
+    decodeCurve,
+    prefill,
+    breakdownLayer,
+    layerDecode: layerRows(decode.timed, breakdownLayer),
+    layerPrefill: shown?.pass ? { tokens: shown.tokens, rows: layerRows(shown.pass.timed, breakdownLayer) } : null,
+  };
+}
+
+const ms = (s: number) => Math.round(s * 1e6) / 1e3;
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function breakdownMs(p: PassResult) {
+  const b = p.breakdown;
+  return {
+    tlmm_compute: ms(b.tlmmCompute),
+    weight_load_stall: ms(b.weightLoadStall),
+    attention: ms(b.attention),
+    norms: ms(b.norms),
+    lm_head: ms(b.lmHead),
+    host: ms(b.host),
+  };
+}
+
+function rowsJson(rows: LayerRow[]) {
+  return rows.map((r) => ({
+    step: r.step,
+    kind: r.kind,
+    tiles: r.tiles,
+    compute_cycles: r.computeCycles,
+    load_cycles: r.loadCycles,
+    stall_cycles: r.stallCycles,
+    exposed_cycles: r.exposedCycles,
+  }));
+}
+
+/** The --json object (stable keys, snake_case). */
+export function planToJson(plan: Plan): Record<string, unknown> {
+  const { spec, hw, resources: res } = plan;
+  const ttft: Record<string, number | null> = {};
+  const prefillTps: Record<string, number | null> = {};
+  const ttftBreakdown: Record<string, unknown> = {};
+  for (const p of plan.prefill) {
+    ttft[String(p.tokens)] = p.pass ? r4(p.pass.totalSeconds) : null;
+    prefillTps[String(p.tokens)] = p.pass ? Math.round((p.tokens / p.pass.totalSeconds) * 10) / 10 : null;
+    ttftBreakdown[String(p.tokens)] = p.pass ? breakdownMs(p.pass) : null;
+  }
+  return {
+    fits: plan.fits,
+    reasons: plan.reasons,
+    warnings: plan.warnings,
+    model: {
+      name: plan.modelName,
+      family: spec.family,
+      hidden_size: spec.hiddenSize,
+      intermediate_size: spec.intermediateSize,
+      num_hidden_layers: spec.numLayers,
+      num_attention_heads: spec.numHeads,
+      num_key_value_heads: spec.numKvHeads,
+      head_dim: spec.headDim,
+      vocab_size: spec.vocabSize,
+      activation: spec.activation,
+      tied_embeddings: spec.tiedEmbeddings,
+      ternary_weights_per_token: ternaryWeightsPerToken(spec),
+    },
+    board: hw.config.name,
+    hw_hash: hw.hash,
+    hw_file: hw.file,
+    decode_tokens_per_s: Math.round((1 / plan.decode.totalSeconds) * 100) / 100,
+    decode_context: plan.decodeContext,
+    decode_ms_per_token: ms(plan.decode.totalSeconds),
+    decode_breakdown_ms: breakdownMs(plan.decode),
+    decode_curve: plan.decodeCurve.map((c) => ({ context: c.context, tokens_per_s: Math.round(c.tokensPerS * 100) / 100 })),
+    ttft_s: ttft,
+    prefill_tokens_per_s: prefillTps,
+    ttft_breakdown_ms: ttftBreakdown,
+    uram_used: res.uram,
+    uram_total: res.budget.uram,
+    lut_used: res.lut,
+    lut_total: res.budget.lut,
+    ff_used: res.ff,
+    ff_total: res.budget.ff,
+    dsp_used: res.dsp,
+    dsp_total: res.budget.dsp,
+    bram36_used: res.bram36,
+    bram36_total: res.budget.bram36,
+    resources: { modules: res.modules, tlmm_core_lut: res.tlmmCore, utilisation: res.utilisation },
+    weight_buffer: {
+      layout: plan.uram.layout,
+      urams: plan.uram.weightBufferUrams,
+      banks: plan.uram.banks,
+      cascade: plan.uram.cascade,
+      depth_urams: plan.uram.bankDepthUrams,
+      buffers: plan.uram.buffers,
+      words_per_bank: plan.uram.wordsPerBank,
+      words_per_buffer: plan.uram.wordsPerBuffer,
+      peak_words_per_bank: plan.uram.peakWordsPerBank,
+      eq9_urams: plan.uram.eq9Urams,
+      linears: plan.uram.linears.map((l) => ({
+        linear: l.linear,
+        rows: l.rows,
+        cols: l.cols,
+        chunks: l.chunks,
+        tiles: l.tiles.map((t) => ({ row_start: t.rowStart, rows: t.rows, words_per_bank: t.wordsPerBank, vectors: t.vectors, stored_vectors: t.storedVectors })),
+      })),
+      steps: plan.uram.steps.map((s) => ({ index: s.index, linear: s.linear, tile: s.tile, buffer: s.buffer, word_start: s.wordStart, word_end: s.wordEnd, depth_levels: s.depthLevels })),
+    },
+    weights: {
+      bytes_per_token: plan.packing.bytesPerToken,
+      beat_packing: plan.packing.mode,
+      beat_bits: plan.packing.beatBits,
+      share: plan.packing.share,
+      unused_bits_per_beat: plan.packing.unusedBitsPerBeat,
+    },
+    ddr: {
+      total_bytes: plan.ddr.totalBytes,
+      usable_bytes: plan.ddr.usableBytes,
+      context: plan.ddr.context,
+      regions: plan.ddr.regions.length,
+      by_kind: plan.ddr.byKind,
+      effective_bandwidth_gbps: hw.derived.effectiveBandwidthBps / 1e9,
+    },
+    layer_breakdown: {
+      layer: plan.breakdownLayer,
+      clock_mhz: hw.config.clock_mhz,
+      decode: rowsJson(plan.layerDecode),
+      prefill: plan.layerPrefill ? { tokens: plan.layerPrefill.tokens, steps: rowsJson(plan.layerPrefill.rows) } : null,
+    },
+    derived: hw.derived,
+  };
+}
