@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadHwConfig } from '../../host/src/hwconfig/index.js';
+import { beatCount, checkDdrPlan, planDdr, planUram, tilePackLayout, type DdrPlan } from '../../host/src/layout/index.js';
+import { builtinShape } from '../../host/src/plan/shapes.js';
+import { arbShape, arbVariant, variant } from './helpers.js';
+
+function expectSizes(plan: DdrPlan, spec: ReturnType<typeof builtinShape>, ctx: number): void {
+  const get = (n: string) => plan.regions.find((r) => r.name === n)!;
+  const kvDim = spec.numKvHeads * spec.headDim;
+  expect(get('kv.k').size).toBe(2 * spec.numLayers * ctx * kvDim);
+  expect(get('kv.v').size).toBe(2 * spec.numLayers * ctx * kvDim);
+  expect(get('rope.cos').size).toBe(4 * ctx * (spec.headDim / 2));
+  expect(get('rope.sin').size).toBe(4 * ctx * (spec.headDim / 2));
+  expect(get('embedding').size).toBe(2 * spec.vocabSize * spec.hiddenSize);
+  expect(get('lm_head.weight').size).toBe(spec.vocabSize * spec.hiddenSize);
+  expect(get('lm_head.scale').size).toBe(4 * spec.vocabSize);
+}
+
+describe('DDR map', () => {
+  it('bitnet-2b4t on kv260: aligned, disjoint, sized by formula', () => {
+    const spec = builtinShape('bitnet-2b4t');
+    const hw = loadHwConfig('kv260');
+    const uram = planUram(spec, hw);
+    const plan = planDdr(spec, hw, uram);
+    checkDdrPlan(plan);
+    expect(plan.context).toBe(4096);
+    expectSizes(plan, spec, 4096);
+    // KV cache: 30 layers x 4096 x 640 x fp16 = 157,286,400 bytes each for K and V.
+    expect(plan.byKind.kv_cache).toBe(2 * 157_286_400);
+    // Every tile has one lane region per port, each a quarter of its beats.
+    const w = plan.regions.filter((r) => r.kind === 'weights');
+    const tiles = uram.linears.reduce((a, l) => a + l.tiles.length, 0);
+    expect(w.length).toBe(30 * tiles * 4);
+    const gate0 = uram.linears.find((l) => l.linear === 'gate_proj')!.tiles[0]!;
+    const beats = beatCount(tilePackLayout(gate0, hw));
+    expect(w.filter((r) => r.layer === 3 && r.linear === 'gate_proj' && r.tile === 0).map((r) => r.size)).toEqual([beats * 16, beats * 16, beats * 16, beats * 16]);
+    // Dense packing keeps norms in their own regions: 4 per layer + final.
+    expect(plan.regions.filter((r) => r.kind === 'norms').length).toBe(30 * 4 + 1);
+    expect(plan.regions.some((r) => r.name === 'logits')).toBe(true);
+    expect(plan.fits).toBe(true);
+  });
+
+  it('paper packing carries norm weights in the streams; only layer 0 input norm has a region', () => {
+    const spec = builtinShape('bitnet-large');
+    const hw = loadHwConfig('kv260-paper');
+    const plan = planDdr(spec, hw, planUram(spec, hw));
+    checkDdrPlan(plan);
+    expect(plan.regions.filter((r) => r.kind === 'norms').map((r) => r.name)).toEqual(['norms.L0.input']);
+    expect(plan.carriedNorms.length).toBe(24 * 4);
+    expect(plan.carriedNorms.at(-1)).toMatchObject({ layer: 23, linear: 'down_proj', role: 'final' });
+    expect(plan.carriedNorms.find((c) => c.layer === 0 && c.linear === 'gate_proj')).toMatchObject({ role: 'ffn_sub', length: 4096 });
+    // 3 lanes (HP0, HP1, HP3) of 32 bytes per 96-byte beat.
+    const q = plan.regions.filter((r) => r.layer === 0 && r.linear === 'q_proj');
+    expect(q.map((r) => r.size)).toEqual([5852 * 32, 5852 * 32, 5852 * 32]);
+    expect(plan.regions.some((r) => r.name === 'logits')).toBe(false);
+    expect(plan.byKind.weights).toBe(175_279_104);
+  });
+
+  it('reports a DDR image larger than the usable memory', () => {
+    const spec = builtinShape('bitnet-2b4t');
+    const hw = loadHwConfig('zcu104');
+    const plan = planDdr(spec, hw, planUram(spec, hw));
+    expect(plan.fits).toBe(false);
+    expect(plan.problems[0]).toMatch(/MiB but zcu104 leaves 1536 MiB/);
+    expect(planDdr(spec, hw, planUram(spec, hw), { context: 512 }).fits).toBe(true);
+  });
+
+  it('checkDdrPlan catches overlap and misalignment', () => {
+    const spec = builtinShape('bitnet-large');
+    const hw = loadHwConfig('kv260');
+    const plan = planDdr(spec, hw, planUram(spec, hw));
+    const regions = plan.regions.map((r) => ({ ...r }));
+    regions[5]!.offset = regions[4]!.offset + regions[4]!.size - 4096;
+    expect(() => checkDdrPlan({ ...plan, regions })).toThrow(/overlaps|aligned/);
+    const regions2 = plan.regions.map((r) => ({ ...r }));
+    regions2[7]!.offset += 64;
+    expect(() => checkDdrPlan({ ...plan, regions: regions2 })).toThrow(/aligned/);
+  });
+
+  it('property: random builds and shapes give aligned, disjoint regions of the right sizes', () => {
+    fc.assert(
+      fc.property(arbVariant, arbShape, fc.integer({ min: 1, max: 300 }), (v, spec, ctx) => {
+        const hw = variant(v);
+        const uram = planUram(spec, hw);
+        const plan = planDdr(spec, hw, uram, { context: ctx });
+        checkDdrPlan(plan);
+        expectSizes(plan, spec, ctx);
+        for (const r of plan.regions) {
+          expect(r.offset % 4096).toBe(0);
+          // No AXI burst of an aligned region crosses 4 KiB: burst bytes divide 4096.
+          expect(4096 % (hw.config.memory.burst_beats * hw.derived.laneBytes)).toBe(0);
+        }
+        const streamBytes = uram.linears.reduce((a, l) => a + l.tiles.reduce((b, t) => b + beatCount(tilePackLayout(t, hw)) * hw.derived.beatBytes, 0), 0);
+        expect(plan.byKind.weights).toBe(spec.numLayers * streamBytes);
+        expect(plan.totalBytes).toBeGreaterThanOrEqual(plan.regions.reduce((a, r) => a + r.size, 0));
+      }),
+      { numRuns: 120 },
+    );
+  });
+});
