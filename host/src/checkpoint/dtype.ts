@@ -84,8 +84,9 @@ export function convertToF32(
     }
     case 'BF16': {
       const v = new Uint16Array(src.buffer, src.byteOffset, count);
-      // Write the bits directly: the bf16 bits are the top half of the binary32 bits.
-      const bits = new Uint32Array(out.buffer, out.byteOffset + outOff * 4, count);
+      // Write the bits directly: the bf16 bits are the top half of the binary32 bits. An Int32
+      // view takes the shifted value as is (a Uint32 view would convert it, ~10x slower in V8).
+      const bits = new Int32Array(out.buffer, out.byteOffset + outOff * 4, count);
       for (let i = 0; i < count; i++) bits[i] = v[i]! << 16;
       return;
     }

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import { TellmeError } from '../errors.js';
 import { DTYPE_BITS, F32_CONVERTIBLE, convertToF32, isSafetensorsDtype, itemSize } from './dtype.js';
-import type { SafetensorsDtype, TensorInfo } from './types.js';
+import type { TensorInfo } from './types.js';
 
 /** The format's limit on the JSON header (safetensors MAX_HEADER_SIZE). */
 export const MAX_HEADER_SIZE = 100_000_000;
@@ -222,7 +222,7 @@ export function forEachF32Chunk(
 ): void {
   requireFloat(info);
   const n = elementCount(info);
-  const size = itemSize(info.dtype as SafetensorsDtype);
+  const size = itemSize(info.dtype);
   const raw = new Uint8Array(chunkElements * size);
   const conv = new Float32Array(chunkElements);
   const fd = fs.openSync(info.file, 'r');
@@ -238,10 +238,36 @@ export function forEachF32Chunk(
   }
 }
 
-/** A float tensor as binary32 (one output array; the stored bytes are streamed through a chunk). */
+/** A float tensor as binary32, converted chunk by chunk straight into the output array. */
 export function readTensorF32(info: TensorInfo): Float32Array {
   requireFloat(info);
-  const out = new Float32Array(elementCount(info));
-  forEachF32Chunk(info, (chunk, start) => out.set(chunk, start));
+  const n = elementCount(info);
+  const out = new Float32Array(n);
+  if (info.dtype === 'F32') {
+    // Same bytes: read them straight into the output (it is freshly allocated, hence aligned).
+    const fd = fs.openSync(info.file, 'r');
+    try {
+      const bytes = new Uint8Array(out.buffer);
+      for (let done = 0; done < info.byteLength; done += READ_CHUNK_BYTES) {
+        readFully(fd, bytes, done, Math.min(READ_CHUNK_BYTES, info.byteLength - done), info.offset + done, info.file);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return out;
+  }
+  const size = itemSize(info.dtype);
+  const chunkElements = READ_CHUNK_BYTES / 8;
+  const raw = new Uint8Array(chunkElements * size);
+  const fd = fs.openSync(info.file, 'r');
+  try {
+    for (let start = 0; start < n; start += chunkElements) {
+      const count = Math.min(chunkElements, n - start);
+      readFully(fd, raw, 0, count * size, info.offset + start * size, info.file);
+      convertToF32(info.dtype, raw, count, out, start);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
   return out;
 }
