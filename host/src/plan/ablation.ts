@@ -31,19 +31,19 @@ export const KV260_ABLATION: readonly AblationStep[] = [
     label: '+ C firmware instead of the PYNQ runtime',
     patch: { host: { call_overhead_us: 50, prefill_us_per_token: 5, sample_ns_per_logit: 1 }, board: { host_cpu: '4x Cortex-A53 @ 1.333 GHz, C firmware' } },
   },
-  { label: '+ int8 LM head on the fabric', patch: { lm_head: { placement: 'fabric', fabric_macs_per_cycle: 96 } } },
+  { label: '+ int8 LM head on the fabric', patch: { lm_head: { placement: 'fabric', fabric_macs_per_cycle: 64 } } },
   {
-    label: '+ four 128-bit HP ports, 19.2 GB/s DDR4-2400',
+    label: '+ four 128-bit HP ports, DDR4-2400 (19.2 GB/s)',
     patch: { memory: { ddr_peak_gbps: 19.2, axi_data_bits: 128, weight_ports: 4 } },
-  },
-  {
-    label: '+ dense beat packing, row tiles, double buffering (32 URAMs)',
-    patch: { uram: { weight_buffer_urams: 32 }, architecture: { weight_layout: 'tiled', double_buffering: true, beat_packing: 'dense' } },
   },
   { label: '+ wide activation read, ping-pong tables', patch: { architecture: { activation_read: 'parallel', table_buffering: 'pingpong' } } },
   { label: '+ one lookup group per cycle (lookup_ii 1)', patch: { timing: { lookup_ii: 1 } } },
   {
-    label: '+ run-time shapes up to 3B / 2B-4T (kv260)',
+    label: '+ dense beats, row tiles, double buffering (32 URAMs)',
+    patch: { uram: { weight_buffer_urams: 32 }, architecture: { weight_layout: 'tiled', double_buffering: true, beat_packing: 'dense' } },
+  },
+  {
+    label: '+ run-time shapes up to 3B / 2B-4T (= kv260)',
     patch: {
       maxima: { hidden: 3200, ffn: 8640, heads: 32, kv_heads: 32, head_dim: 128, layers: 32, context: 4096, vocab: 128256 },
       architecture: { runtime_shapes: true },
