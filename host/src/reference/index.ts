@@ -3,7 +3,7 @@
  * everything else, full-precision head) on TensorFlow.js. Independent of host/src/numerics and
  * host/src/golden by design: `tellme eval` measures the golden model against it.
  */
-export { FloatReference, referenceWeightBytes, type ReferenceForwardOptions, type ReferenceOptions, type ReferenceStage, type ReferenceTrace } from './model.js';
+export { FloatReference, referenceWeightBytes, roundF16, type ReferenceAblations, type ReferenceForwardOptions, type ReferenceOptions, type ReferenceStage, type ReferenceTrace } from './model.js';
 export { floatLogits } from './logits.js';
 export { loadTf, type LoadedTf, type Tf, type TfBackendName } from './tf.js';
 export { ACT_QUANT_FLOOR, actQuant, applyRotary, bitLinear, causalAttention, gateActivation, rmsNorm, ropeCosSin, rotateHalf } from './ops.js';

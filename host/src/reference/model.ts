@@ -29,6 +29,12 @@ export interface ReferenceForwardOptions {
   /** Logits of every position (default) or only of the last. */
   logits?: 'all' | 'last';
   trace?: ReferenceTrace;
+  /**
+   * Approximations of the accelerator's storage formats, all off by default. They exist to
+   * attribute the golden model's distance from the reference (`tellme eval --ablations`), not to
+   * reproduce its bits; a forward pass with ablations is no longer the training-time semantics.
+   */
+  ablations?: ReferenceAblations;
 }
 
 export interface ReferenceOptions {
@@ -42,6 +48,15 @@ export interface ReferenceOptions {
   headChunkRows?: number;
   /** Progress while loading / streaming weights. */
   progress?: (done: number, total: number, what: string) => void;
+}
+
+export interface ReferenceAblations {
+  /** Round embedding rows to bfloat16 (nearest even) on lookup. */
+  bf16Embedding?: boolean;
+  /** Round q and k (after RoPE) and v to binary16, saturating at ±65504, flushing subnormals. */
+  f16Qkv?: boolean;
+  /** An int8 output head: rows int8 with a per-row absmax, the final-norm output int8 per token. */
+  int8Head?: boolean;
 }
 
 interface LayerTensors {
@@ -174,6 +189,7 @@ export class FloatReference {
     // Embedding lookup (no scaling).
     const x0 = new Float32Array(n * h);
     for (let t = 0; t < n; t++) x0.set(this.embedding.subarray(ids[t]! * h, (ids[t]! + 1) * h), t * h);
+    if (opts.ablations?.bf16Embedding) roundArrayBf16(x0);
     trace?.(-1, 'embed', x0.slice());
     let x: Tensor2D = tf.tensor2d(x0, [n, h]);
 
@@ -182,7 +198,7 @@ export class FloatReference {
       for (let l = 0; l < spec.numLayers; l++) {
         const weights = this.residentLayers ? this.residentLayers[l]! : this.loadLayer(l);
         try {
-          const next = tf.tidy(() => this.layer(x, weights, cos, sin));
+          const next = tf.tidy(() => this.layer(x, weights, cos, sin, opts.ablations ?? {}));
           x.dispose();
           x = next;
         } finally {
@@ -199,7 +215,7 @@ export class FloatReference {
         if (trace) trace(spec.numLayers, 'final_norm', copyF32(normed));
         const sel = tf.tidy(() => tf.gather(normed, tf.tensor1d(rows, 'int32'), 0));
         try {
-          return this.head(sel);
+          return this.head(sel, opts.ablations?.int8Head === true);
         } finally {
           sel.dispose();
         }
@@ -214,7 +230,7 @@ export class FloatReference {
   }
 
   /** One decoder layer on x [n, h]; returns the new residual stream (inside a tidy). */
-  private layer(x: Tensor2D, w: LayerTensors, cos: Tensor2D, sin: Tensor2D): Tensor2D {
+  private layer(x: Tensor2D, w: LayerTensors, cos: Tensor2D, sin: Tensor2D, ablations: ReferenceAblations): Tensor2D {
     const tf = this.tf;
     const spec = this.spec;
     const n = x.shape[0];
@@ -227,7 +243,11 @@ export class FloatReference {
     const q = tf.reshape(tf.matMul(a, w.linear.q_proj, false, true), [n, spec.numHeads, d]) as Tensor3D;
     const k = tf.reshape(tf.matMul(a, w.linear.k_proj, false, true), [n, spec.numKvHeads, d]) as Tensor3D;
     const v = tf.reshape(tf.matMul(a, w.linear.v_proj, false, true), [n, spec.numKvHeads, d]) as Tensor3D;
-    let o = causalAttention(tf, applyRotary(tf, q, cos, sin), applyRotary(tf, k, cos, sin), v);
+    let qr = applyRotary(tf, q, cos, sin);
+    let kr = applyRotary(tf, k, cos, sin);
+    let vr = v;
+    if (ablations.f16Qkv) [qr, kr, vr] = [qr, kr, vr].map((t) => roundTensorF16(tf, t)) as [Tensor3D, Tensor3D, Tensor3D];
+    let o = causalAttention(tf, qr, kr, vr);
     if (w.norms.attn_sub) o = rmsNorm(tf, o, w.norms.attn_sub, eps);
     const x1 = tf.add(x, bitLinear(tf, o, w.linear.o_proj)) as Tensor2D;
 
@@ -241,17 +261,18 @@ export class FloatReference {
   }
 
   /** Logits = xn · headᵀ for the selected rows, in vocabulary chunks when the head is streamed. */
-  private head(xn: Tensor2D): Float32Array[] {
+  private head(xn: Tensor2D, int8: boolean): Float32Array[] {
     const tf = this.tf;
     const spec = this.spec;
     const m = xn.shape[0];
     const V = spec.vocabSize;
     const h = spec.hiddenSize;
     const out = Array.from({ length: m }, () => new Float32Array(V));
-    const chunk = this.residentHead ? V : Math.max(1, this.opts.headChunkRows ?? DEFAULT_HEAD_CHUNK);
+    const chunk = this.residentHead && !int8 ? V : Math.max(1, this.opts.headChunkRows ?? DEFAULT_HEAD_CHUNK);
     for (let r0 = 0; r0 < V; r0 += chunk) {
       const r1 = Math.min(V, r0 + chunk);
       const part = tf.tidy(() => {
+        if (int8) return int8Head(tf, xn, this.headData.subarray(r0 * h, r1 * h), r1 - r0, h);
         const w = this.residentHead ?? tf.tensor2d(this.headData.subarray(r0 * h, r1 * h), [r1 - r0, h]);
         return tf.matMul(xn, w, false, true);
       });
@@ -262,6 +283,63 @@ export class FloatReference {
     }
     return out;
   }
+}
+
+/** Round binary32 values to bfloat16 in place (nearest, ties to even). */
+function roundArrayBf16(v: Float32Array): void {
+  const u = new Uint32Array(v.buffer, v.byteOffset, v.length);
+  for (let i = 0; i < u.length; i++) {
+    const b = u[i]!;
+    if ((b & 0x7f800000) === 0x7f800000) continue; // inf / NaN
+    u[i] = ((b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000) >>> 0;
+  }
+}
+
+/** Nearest binary16 value of x, saturating at ±65504, with results below 2^-14 flushed to ±0. */
+export function roundF16(x: number): number {
+  if (Number.isNaN(x)) return x;
+  const a = Math.abs(x);
+  if (a === 0) return x;
+  let e = Math.floor(Math.log2(Math.min(a, 65536)));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  const ulp = 2 ** (Math.max(e, -14) - 10);
+  const v = a / ulp;
+  let r = Math.round(v);
+  if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+  let m = r * ulp;
+  if (m > 65504) m = 65504;
+  if (m < 2 ** -14) m = 0;
+  return x < 0 ? -m : m;
+}
+
+function roundTensorF16(tf: Tf, t: Tensor3D): Tensor3D {
+  const d = t.dataSync();
+  const out = new Float32Array(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = roundF16(d[i]!);
+  return tf.tensor3d(out, t.shape);
+}
+
+/** Logits of an int8 head chunk: per-row absmax int8 rows, per-token int8 activations. */
+function int8Head(tf: Tf, xn: Tensor2D, rows: Float32Array, nRows: number, h: number): Tensor2D {
+  const q = new Float32Array(nRows * h);
+  const rowAmax = new Float32Array(nRows);
+  for (let r = 0; r < nRows; r++) {
+    let amax = 0;
+    for (let c = 0; c < h; c++) amax = Math.max(amax, Math.abs(rows[r * h + c]!));
+    rowAmax[r] = Math.max(amax, 1e-5);
+    const s = Math.fround(127 / rowAmax[r]!);
+    for (let c = 0; c < h; c++) {
+      const v = Math.fround(rows[r * h + c]! * s);
+      let k = Math.round(v);
+      if (k - v === 0.5 && k % 2 !== 0) k -= 1;
+      q[r * h + c] = Math.max(-127, Math.min(127, k));
+    }
+  }
+  const xAmax = tf.maximum(tf.max(tf.abs(xn), -1, true), tf.scalar(1e-5)); // [n, 1]
+  const xq = tf.clipByValue(tf.round(tf.mul(xn, tf.div(tf.scalar(127), xAmax))), -127, 127);
+  const acc = tf.matMul(xq, tf.tensor2d(q, [nRows, h]), false, true); // [n, rows]
+  return tf.div(tf.mul(tf.mul(acc, xAmax), tf.tensor2d(rowAmax, [1, nRows])), tf.scalar(16129)) as Tensor2D;
 }
 
 /** A tensor's values as a fresh Float32Array. */

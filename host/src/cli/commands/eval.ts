@@ -1,0 +1,105 @@
+/** tellme eval: measure the golden model against the float reference (training-time semantics). */
+
+import type { Command } from 'commander';
+import { TellmeError } from '../../errors.js';
+import { checkPrompts, defaultPrompts, type EvalPrompt } from '../../eval/prompts.js';
+import { DEFAULT_EVAL_STEPS, evaluate, thresholdFailures } from '../../eval/run.js';
+import { formatReport } from '../../eval/format.js';
+import { FloatReference } from '../../reference/model.js';
+import { loadGolden, openModelDir, requireTokenizer } from '../model-source.js';
+import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
+import { progressBar } from '../progress.js';
+
+interface EvalFlags {
+  model: string;
+  ids: number[][];
+  prompt: string[];
+  steps: number;
+  json?: boolean;
+  threads?: number;
+  minCosine?: number;
+  minAgree?: number;
+  ablations?: boolean;
+  layers: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description(
+      'compare the golden model (bit-accurate accelerator) with the float reference (training-time fake-quant semantics): ' +
+        'per-layer residual stream, logits, and greedy generation',
+    )
+    .requiredOption('-m, --model <dir>', 'checkpoint directory')
+    .option('--ids <ids>', 'a prompt as comma-separated token ids (repeatable)', (v: string, prev: number[][]) => [...prev, parseIds(v)], [] as number[][])
+    .option('--prompt <text>', 'a text prompt, encoded with the model\'s tokenizer (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--steps <n>', 'greedy tokens to generate per prompt', parseIntOption('--steps', 0, 100000), DEFAULT_EVAL_STEPS)
+    .option('--json', 'print the whole report as one JSON object')
+    .option('--threads <n>', 'golden model threads (default: all cores)', parseIntOption('--threads', 1, 64))
+    .option('--min-cosine <x>', 'exit 1 unless every prompt position\'s logit cosine is at least x', parseFloatOption('--min-cosine', -1, 1))
+    .option('--min-agree <n>', 'exit 1 unless every prompt\'s first n greedy tokens agree', parseIntOption('--min-agree', 0, 100000))
+    .option('--ablations', 'also run the float reference with the accelerator\'s storage formats (bf16 embedding, binary16 q/k/v, int8 head) to attribute the difference')
+    .option('--no-layers', 'leave the per-layer table out of the text report')
+    .addHelpText(
+      'after',
+      '\nWithout --ids or --prompt a default set runs: two fixed id sequences, plus two text prompts when the model has a tokenizer.\n' +
+        'Disagreement is a measurement, not an error: the exit code is 0 unless --min-cosine or --min-agree is given and missed.',
+    )
+    .action(async (flags: EvalFlags) => {
+      if (flags.minAgree !== undefined && flags.minAgree > flags.steps) {
+        throw new TellmeError('E_USAGE', `--min-agree ${flags.minAgree} is more than --steps ${flags.steps}`, `pass --steps ${flags.minAgree} or more`);
+      }
+      const m = openModelDir(flags.model);
+      const spec = m.checkpoint.spec;
+      let prompts: EvalPrompt[] = [];
+      flags.ids.forEach((ids, i) => prompts.push({ name: flags.ids.length > 1 ? `ids-${i + 1}` : 'ids', ids }));
+      if (flags.prompt.length > 0) {
+        const tok = requireTokenizer(m, flags.model);
+        flags.prompt.forEach((text, i) =>
+          prompts.push({ name: flags.prompt.length > 1 ? `text-${i + 1}` : 'text', ids: tok.encode(text, { addSpecialTokens: true }), text }),
+        );
+      }
+      if (prompts.length === 0) prompts = defaultPrompts(spec, m.tokenizer);
+      const context = checkPrompts(spec, prompts, flags.steps);
+
+      const golden = await loadGolden(m.checkpoint, { ...(flags.threads !== undefined ? { threads: flags.threads } : {}), context });
+      try {
+        const refBar = progressBar('float reference');
+        let reference: FloatReference;
+        try {
+          reference = await FloatReference.fromCheckpoint(m.checkpoint, { progress: (d, t, w) => refBar.update(d, t, w) });
+        } finally {
+          refBar.stop();
+        }
+        try {
+          const bar = progressBar('evaluating');
+          let report;
+          try {
+            report = await evaluate(golden, reference, prompts, {
+              steps: flags.steps,
+              ablations: flags.ablations === true,
+              progress: (d, t, w) => bar.update(d, t, w),
+            });
+          } finally {
+            bar.stop();
+          }
+          process.stdout.write(flags.json ? JSON.stringify(report) + '\n' : formatReport(report, { layers: flags.layers }));
+          const failures = thresholdFailures(report, {
+            ...(flags.minCosine !== undefined ? { minCosine: flags.minCosine } : {}),
+            ...(flags.minAgree !== undefined ? { minAgree: flags.minAgree } : {}),
+          });
+          if (failures.length > 0) {
+            throw new TellmeError(
+              'E_NUMERICS',
+              `golden and float reference differ more than the thresholds allow: ${failures.join('; ')}`,
+              'this is a measurement of the golden numerics; see the report above (and --ablations) for where the difference comes from',
+            );
+          }
+        } finally {
+          reference.dispose();
+        }
+      } finally {
+        await golden.close();
+      }
+    });
+}

@@ -1,0 +1,56 @@
+/**
+ * Golden vs float on the generated test models: one table row per (preset, seed), the figures of
+ * docs/measurements-eval.md. Not a test (no assertions); run it directly:
+ *
+ *   npx tsx test/reference/eval-presets.ts [--presets a,b] [--seeds 1,2] [--steps 16]
+ *       [--set '{"weightScale":[0.2,0.3]}'] [--json]
+ *
+ * --set applies generator overrides (TestModelOptions) to every preset, to try knob settings.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openCheckpoint, loadTokenizer } from '../../host/src/checkpoint/index.js';
+import { evaluateCheckpoint, type EvalReport } from '../../host/src/eval/index.js';
+import { TEST_MODEL_PRESET_NAMES, writeTestModel, type TestModelInput, type TestModelPresetName } from '../../host/src/testmodels/index.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const presets = (arg('--presets')?.split(',') ?? TEST_MODEL_PRESET_NAMES.filter((p) => p.includes('tiny'))) as TestModelPresetName[];
+const seeds = (arg('--seeds') ?? '1').split(',').map(Number);
+const steps = Number(arg('--steps') ?? 16);
+const overrides = JSON.parse(arg('--set') ?? '{}') as Partial<TestModelInput>;
+const json = process.argv.includes('--json');
+
+const f = (x: number | null, d = 4) => (x === null ? 'n/a' : x.toFixed(d));
+
+if (!json) {
+  console.log('| preset | seed | logit cosine (worst position) | logit cosine (last positions) | max abs err / max abs logit | argmax agree | greedy tokens agreed (min over prompts, of ' + steps + ') | smallest margin | lowest layer cosine |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+}
+const all: { preset: string; seed: number; report: EvalReport }[] = [];
+for (const preset of presets) {
+  for (const seed of seeds) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tellme-eval-'));
+    try {
+      writeTestModel(dir, { ...overrides, preset, seed });
+      const ckpt = openCheckpoint(dir);
+      const report = await evaluateCheckpoint(ckpt, { steps, tokenizer: loadTokenizer(dir) });
+      all.push({ preset, seed, report });
+      const s = report.summary;
+      const refMax = Math.max(...report.prompts.map((p) => p.logits.refMaxAbs));
+      const agreed = report.prompts.map((p) => p.greedy.agreed).join('/');
+      if (!json) {
+        console.log(
+          `| ${preset} | ${seed} | ${f(s.minLogitCosine, 6)} | ${f(s.minLastLogitCosine, 6)} | ${f(s.maxLogitAbsErr)} / ${f(refMax, 2)} | ${s.argmaxAgree}/${s.argmaxPositions} | ${s.minAgreed} (${agreed}) | ${f(s.minMargin)} | ${s.worstStage ? `${f(s.worstStage.cosine, 6)} (${s.worstStage.label})` : 'n/a'} |`,
+        );
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+if (json) console.log(JSON.stringify(all));
