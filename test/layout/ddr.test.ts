@@ -10,8 +10,10 @@ function expectSizes(plan: DdrPlan, spec: ReturnType<typeof builtinShape>, ctx: 
   const kvDim = spec.numKvHeads * spec.headDim;
   expect(get('kv.k').size).toBe(2 * spec.numLayers * ctx * kvDim);
   expect(get('kv.v').size).toBe(2 * spec.numLayers * ctx * kvDim);
-  expect(get('rope.cos').size).toBe(4 * ctx * (spec.headDim / 2));
-  expect(get('rope.sin').size).toBe(4 * ctx * (spec.headDim / 2));
+  // [position][i][cos, sin] binary32.
+  expect(get('rope').size).toBe(4 * ctx * (spec.headDim / 2) * 2);
+  expect(get('scratch.q').size).toBe(2 * ctx * spec.numHeads * spec.headDim);
+  expect(get('scratch.amax').size).toBe(4 * ctx);
   expect(get('embedding').size).toBe(2 * spec.vocabSize * spec.hiddenSize);
   expect(get('lm_head.weight').size).toBe(spec.vocabSize * spec.hiddenSize);
   expect(get('lm_head.scale').size).toBe(4 * spec.vocabSize);
@@ -35,8 +37,13 @@ describe('DDR map', () => {
     const gate0 = uram.linears.find((l) => l.linear === 'gate_proj')!.tiles[0]!;
     const beats = beatCount(tilePackLayout(gate0, hw));
     expect(w.filter((r) => r.layer === 3 && r.linear === 'gate_proj' && r.tile === 0).map((r) => r.size)).toEqual([beats * 16, beats * 16, beats * 16, beats * 16]);
-    // Dense packing keeps norms in their own regions: 4 per layer + final.
-    expect(plan.regions.filter((r) => r.kind === 'norms').length).toBe(30 * 4 + 1);
+    // Dense packing keeps norms in their own regions: 4 per layer + final, binary32.
+    const norms = plan.regions.filter((r) => r.kind === 'norms');
+    expect(norms.length).toBe(30 * 4 + 1);
+    expect(norms.find((r) => r.name === 'norms.L2.ffn_sub')).toMatchObject({ size: 4 * 6912, dtype: 'fp32' });
+    // binary32 residual stream and activations in the prefill scratch.
+    expect(plan.regions.find((r) => r.name === 'scratch.residual')!.size).toBe(4 * 4096 * 2560);
+    expect(plan.regions.find((r) => r.name === 'scratch.act0')!.size).toBe(4 * 4096 * 6912);
     expect(plan.regions.some((r) => r.name === 'logits')).toBe(true);
     expect(plan.fits).toBe(true);
   });

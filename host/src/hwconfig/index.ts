@@ -1,4 +1,4 @@
-export type { HwConfig, HwDerived, LoadedHwConfig, BeatPacking, WeightLayout, LmHeadPlacement, HostLink, ActivationRead, TableBuffering } from './types.js';
+export type { HwConfig, HwDerived, LoadedHwConfig, BeatPacking, WeightLayout, LmHeadPlacement, HostLink, ActivationRead, TableBuffering, ActivationFormat } from './types.js';
 export { loadHwConfig, listBoards, validateHwConfig, hwConfigFromObject, boardsDir, schemaPath } from './load.js';
 export { deriveHw, checkConsistency, accumulatorBitsFor, paddedReduction, PAPER_NORM_BITS } from './derive.js';
 export { canonicalJson, hwConfigHash, HASH_EXCLUDED_FIELDS } from './hash.js';

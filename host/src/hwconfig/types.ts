@@ -10,6 +10,7 @@ export type BeatPacking = 'paper' | 'dense';
 export type ActivationRead = 'serial' | 'parallel';
 export type TableBuffering = 'single' | 'pingpong';
 export type LmHeadPlacement = 'arm' | 'fabric';
+export type ActivationFormat = 'fp16' | 'fp32';
 
 export interface HwConfig {
   $schema?: string;
@@ -79,6 +80,7 @@ export interface HwConfig {
     prefill_token_block: number;
     activation_read: ActivationRead;
     table_buffering: TableBuffering;
+    activation_format: ActivationFormat;
     elementwise_lanes: number;
     runtime_shapes: boolean;
   };

@@ -150,7 +150,8 @@ export function planDdr(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, opt
           });
         }
       }
-      if (paper) {
+      // The 16-bit norm slot of a paper beat carries fp16 norm weights only.
+      if (paper && hw.config.architecture.activation_format === 'fp16') {
         const c = paperNormCarrier(spec, l, lp.linear);
         if (c) {
           const length = normLength(spec, c.role);
@@ -162,24 +163,34 @@ export function planDdr(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, opt
       }
     }
   }
-  // Norm weights not carried in a weight stream: fp16, one region each.
+  // Norm weights not carried in a weight stream, one region each, in the activation format
+  // (binary32 in our builds, docs/numerics.md §1; fp16 in the paper's).
+  const fp32 = hw.config.architecture.activation_format === 'fp32';
+  const actBytes = fp32 ? 4 : 2;
+  const actType: DdrDtype = fp32 ? 'fp32' : 'fp16';
   const norm = (role: NormRole, layer: number) => {
     if (carriedKey.has(`${role}@${layer}`)) return;
     const n = normLength(spec, role);
-    add({ name: role === 'final' ? 'norms.final' : `norms.L${layer}.${role}`, kind: 'norms', size: 2 * n, dtype: 'fp16', shape: [n], layer, role });
+    add({ name: role === 'final' ? 'norms.final' : `norms.L${layer}.${role}`, kind: 'norms', size: actBytes * n, dtype: actType, shape: [n], layer, role });
   };
   for (let l = 0; l < spec.numLayers; l++) for (const role of layerNormRoles(spec)) norm(role, l);
   norm('final', spec.numLayers - 1);
 
+  // RoPE table (docs/numerics.md §7.2): binary32 [position][i][cos, sin], i < head_dim/2.
   const half = spec.headDim / 2;
-  add({ name: 'rope.cos', kind: 'rope', size: 4 * ctx * half, dtype: 'fp32', shape: [ctx, half] });
-  add({ name: 'rope.sin', kind: 'rope', size: 4 * ctx * half, dtype: 'fp32', shape: [ctx, half] });
+  add({ name: 'rope', kind: 'rope', size: 4 * ctx * half * 2, dtype: 'fp32', shape: [ctx, half, 2] });
   const kvDim = spec.numKvHeads * spec.headDim;
   add({ name: 'kv.k', kind: 'kv_cache', size: 2 * spec.numLayers * ctx * kvDim, dtype: 'fp16', shape: [spec.numLayers, ctx, kvDim] });
   add({ name: 'kv.v', kind: 'kv_cache', size: 2 * spec.numLayers * ctx * kvDim, dtype: 'fp16', shape: [spec.numLayers, ctx, kvDim] });
-  const act = Math.max(spec.hiddenSize, spec.numHeads * spec.headDim, spec.intermediateSize);
-  for (let i = 0; i < 4; i++) add({ name: `scratch.${i}`, kind: 'scratch', size: 2 * ctx * act, dtype: 'fp16', shape: [ctx, act] });
-  add({ name: 'scratch.max', kind: 'scratch', size: 4 * ctx, dtype: 'fp32', shape: [ctx] });
+  // Prefill scratch: the residual stream, two activation buffers (normalised input / attention
+  // output / up; gate*up) in the activation format, the queries in binary16, the per-token absmax.
+  const qDim = spec.numHeads * spec.headDim;
+  const act = Math.max(spec.hiddenSize, qDim, spec.intermediateSize);
+  add({ name: 'scratch.residual', kind: 'scratch', size: actBytes * ctx * spec.hiddenSize, dtype: actType, shape: [ctx, spec.hiddenSize] });
+  add({ name: 'scratch.act0', kind: 'scratch', size: actBytes * ctx * act, dtype: actType, shape: [ctx, act] });
+  add({ name: 'scratch.act1', kind: 'scratch', size: actBytes * ctx * act, dtype: actType, shape: [ctx, act] });
+  add({ name: 'scratch.q', kind: 'scratch', size: 2 * ctx * qDim, dtype: 'fp16', shape: [ctx, qDim] });
+  add({ name: 'scratch.amax', kind: 'scratch', size: 4 * ctx, dtype: 'fp32', shape: [ctx] });
   add({ name: 'embedding', kind: 'embedding', size: 2 * spec.vocabSize * spec.hiddenSize, dtype: 'bf16', shape: [spec.vocabSize, spec.hiddenSize] });
   add({ name: 'lm_head.weight', kind: 'lm_head', size: spec.vocabSize * spec.hiddenSize, dtype: 'int8', shape: [spec.vocabSize, spec.hiddenSize] });
   add({ name: 'lm_head.scale', kind: 'lm_head_scale', size: 4 * spec.vocabSize, dtype: 'fp32', shape: [spec.vocabSize] });

@@ -42,6 +42,7 @@ export const KV260_ABLATION: readonly AblationStep[] = [
     label: '+ dense beats, row tiles, double buffering (32 URAMs)',
     patch: { uram: { weight_buffer_urams: 32 }, architecture: { weight_layout: 'tiled', double_buffering: true, beat_packing: 'dense' } },
   },
+  { label: '+ binary32 activations and norms (docs/numerics.md)', patch: { architecture: { activation_format: 'fp32' } } },
   {
     label: '+ run-time shapes up to 3B / 2B-4T (= kv260)',
     patch: {

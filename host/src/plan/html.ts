@@ -164,10 +164,8 @@ export function planToHtml(plan: Plan): string {
     .map(([k, v]) => `<span class="sw" style="background:${v}"></span>${esc(k === 'stall' ? 'waiting for weights' : k)}`)
     .join(' ');
   const resRow = (n: string, used: number, total: number) => `<tr><td>${n}</td><td>${used.toLocaleString('en-US')}</td><td>${total.toLocaleString('en-US')}</td><td>${((used / total) * 100).toFixed(0)} %</td></tr>`;
-  const passes = [
-    { label: `decode @ ${plan.decodeContext}`, segments: passSegments(plan.decode) },
-    ...plan.prefill.filter((p) => p.pass).map((p) => ({ label: `TTFT ${p.tokens} tokens`, segments: passSegments(p.pass!) })),
-  ];
+  const decodeBar = [{ label: `decode @ ${plan.decodeContext}`, segments: passSegments(plan.decode) }];
+  const passes = plan.prefill.filter((p) => p.pass).map((p) => ({ label: `TTFT ${p.tokens} tokens`, segments: passSegments(p.pass!) }));
   const ttft = plan.prefill.map((p) => `<li>${p.tokens} tokens: ${p.pass ? `${p.pass.totalSeconds.toFixed(3)} s` : 'beyond the context'}</li>`).join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>tellme plan: ${esc(plan.modelName)} on ${esc(c.name)}</title>
@@ -196,8 +194,11 @@ ${plan.warnings.length ? `<ul class="note">${plan.warnings.map((w) => `<li>${esc
 ${uramMap(plan)}
 <p class="note">Physical URAMs (columns: banks x width, rows: depth)${plan.uram.buffers === 2 ? '; green = buffer 0, yellow = buffer 1' : ''}.</p>
 ${uramGrid(plan)}
-<h2>Where a token's time goes (ms)</h2>
+<h2>Where the time goes (ms)</h2>
 <div>${kinds}</div>
+<p class="note">One decode token:</p>
+${hbar(decodeBar, 'ms')}
+<p class="note">Time to first token (prefill of the prompt, LM head of its last token):</p>
 ${hbar(passes, 'ms')}
 <h2>Layer ${plan.breakdownLayer}, decode at context ${plan.decodeContext} (&micro;s)</h2>
 ${layerChart(plan.layerDecode, c.clock_mhz)}

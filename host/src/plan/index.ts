@@ -4,6 +4,7 @@ export { planToHtml } from './html.js';
 export { BUILTIN_SHAPES, builtinShape, specFromConfigJson, modelSpecFromPath } from './shapes.js';
 export {
   tlmmCycles,
+  activationBytes,
   normCycles,
   decodeAttention,
   prefillAttention,

@@ -49,6 +49,11 @@ export interface TimedStep extends ModelStep {
   exposedCycles: number;
 }
 
+/** Bytes of one activation element between units (fp16 in the paper, binary32 in ours). */
+export function activationBytes(hw: LoadedHwConfig): number {
+  return hw.config.architecture.activation_format === 'fp32' ? 4 : 2;
+}
+
 /** TLMM cycles of one tile (rows x chunks) for `tokens` tokens. */
 export function tlmmCycles(rows: number, chunks: number, tokens: number, hw: LoadedHwConfig): number {
   const c = hw.config;
@@ -119,8 +124,10 @@ export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, 
   const loads = tileLoadBytes(uram, hw);
   const byLinear = new Map(uram.linears.map((lp) => [lp.linear, lp]));
   const qd = spec.numHeads * spec.headDim;
+  const ab = activationBytes(hw);
+  // RMS-MAX reads its input twice and writes once (prefill spills to DDR; decode stays close).
   const norm = (layer: number, role: string, dim: number) =>
-    steps.push({ name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: normCycles(dim, N, hw), streamBytes: 3 * N * dim * 2 });
+    steps.push({ name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: normCycles(dim, N, hw), streamBytes: 3 * N * dim * ab });
   const linear = (layer: number, name: LinearName) => {
     const lp = byLinear.get(name)!;
     for (const t of lp.tiles) {
@@ -132,7 +139,7 @@ export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, 
         tile: t.tile,
         loadBytes: loads.get(`${name}#${t.tile}`)!,
         computeCycles: tlmmCycles(t.rows, lp.chunks, N, hw),
-        streamBytes: N * (lp.cols + t.rows) * 2,
+        streamBytes: N * (lp.cols + t.rows) * ab,
       });
     }
   };

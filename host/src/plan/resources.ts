@@ -28,6 +28,8 @@ export const COSTS = {
   fusePeripheryLut: { value: 20055, source: 'TLMM-FUSE 43,137 LUT (v2 Table 3, secondary) minus the 23,082-LUT core: quant/dequant, RoPE, SiLU, residual, stream resizer at 16 lanes' },
   fusePeripheryDsp: { value: 236, source: 'TLMM-FUSE 320 DSP minus 84 precompute DSP (3 x 28)' },
   runtimeShapesLut: { value: 1500, source: 'assumed: run-time dimension registers, GQA head mapping, ReLU2/SiLU select' },
+  fp32PeripheryLutFactor: { value: 1.1, source: 'assumed: binary32 instead of fp16 element-wise units (docs/numerics.md §1) add ~10 % LUT to the periphery' },
+  fp32PeripheryDspFactor: { value: 1.5, source: 'assumed: a binary32 multiplier takes 3 DSP48E2 against 1 for fp16; adders and the int paths do not change' },
   parallelActivationLut: { value: 700, source: 'assumed: 84-byte wide activation register and its write logic' },
   rpaLut: { value: 18072, source: 'RPA 18,072 LUT at N_pe=8, 16 lanes, II=4 (v2 Table 3, secondary)' },
   rpaDsp: { value: 115, source: 'RPA 115 DSP (v2 Table 3, secondary)' },
@@ -95,15 +97,18 @@ export function estimateResources(hw: LoadedHwConfig): ResourceEstimate {
   const lutTb = T * Q * Bk * copies * COSTS.lutPerTableCopy.value;
   const lutLpl = T * Q * Bk * COSTS.lutPerLookupPath.value;
   const lanes = c.architecture.elementwise_lanes / 16;
+  const fp32 = c.architecture.activation_format === 'fp32';
+  const fp32Lut = fp32 ? COSTS.fp32PeripheryLutFactor.value : 1;
+  const fp32Dsp = fp32 ? COSTS.fp32PeripheryDspFactor.value : 1;
   const modules: ModuleEstimate[] = [];
   modules.push({ module: 'TLMM core (eqs. 1-3)', lut: lutPre + lutTb + lutLpl, dsp: T * Bk * COSTS.dspPrecomputePerTable.value, bram36: 0, uram: 0 });
   modules.push({
     module: 'TLMM-FUSE periphery',
     lut:
-      scaled(COSTS.fusePeripheryLut.value, lanes) +
+      scaled(COSTS.fusePeripheryLut.value, lanes) * fp32Lut +
       (c.architecture.runtime_shapes ? COSTS.runtimeShapesLut.value : 0) +
       (c.architecture.activation_read === 'parallel' ? COSTS.parallelActivationLut.value : 0),
-    dsp: scaled(COSTS.fusePeripheryDsp.value, lanes),
+    dsp: scaled(COSTS.fusePeripheryDsp.value, lanes) * fp32Dsp,
     bram36: c.architecture.activation_read === 'parallel' ? COSTS.bramParallelActivation.value : 0,
     uram: 0,
   });
