@@ -77,7 +77,7 @@ const TINY_COMMON = {
   maxPositions: 256,
   rmsNormEps: 1e-5,
   logitScale: 6,
-  headRowSpread: 0.3,
+  headRowSpread: 0,
   embedStd: null,
   normSpread: 0.2,
   masterStd: 1,
@@ -99,14 +99,14 @@ export const TEST_MODEL_PRESETS = {
     ...TINY_COMMON,
     family: 'bitnet', weights: 'packed', dtype: 'bfloat16',
     hidden: 96, intermediate: 240, layers: 2, heads: 6, kvHeads: 2, vocab: 512, tied: true,
-    ropeTheta: 500000, weightScale: [0.5, 2], embedStd: 40, headRowSpread: 0,
+    ropeTheta: 500000, weightScale: [0.5, 2], embedStd: 40,
   },
   /** The -bf16 "online" variant: the same shape and regime with bf16 masters. */
   'bitnet-tiny-master': {
     ...TINY_COMMON,
     family: 'bitnet', weights: 'master', dtype: 'bfloat16',
     hidden: 96, intermediate: 240, layers: 2, heads: 6, kvHeads: 2, vocab: 512, tied: true,
-    ropeTheta: 500000, weightScale: [0.5, 2], embedStd: 40, headRowSpread: 0,
+    ropeTheta: 500000, weightScale: [0.5, 2], embedStd: 40,
   },
   /**
    * 1bitLLM semantics: model_type llama, MHA, SwiGLU, inner_attn_ln/ffn_layernorm, untied, fp32 masters.
@@ -117,7 +117,7 @@ export const TEST_MODEL_PRESETS = {
     ...TINY_COMMON,
     family: '1bitllm', weights: 'master', dtype: 'float32',
     hidden: 128, intermediate: 336, layers: 3, heads: 4, kvHeads: 4, vocab: 384, tied: false,
-    ropeTheta: 10000, rmsNormEps: 1e-5, weightScale: [0.5, 2], embedStd: 30, successor: 0.9, headRowSpread: 0,
+    ropeTheta: 10000, rmsNormEps: 1e-5, weightScale: [0.5, 2], embedStd: 30, successor: 0.9,
   },
   /** HF1BitLLM semantics: llama + quant_method bitnet, packed, inverted scales, no sub-norms, silu, untied. */
   'hf1bitllm-tiny': {
@@ -127,21 +127,21 @@ export const TEST_MODEL_PRESETS = {
     // Real inverted scales are large (1/mean|W| ~ 25..60), so w_s is small and, without sub-norms,
     // the layer outputs are tiny (~0.03); an input embedding of std 0.05 keeps the successor
     // margins (test/testmodels/margins.test.ts) while the layers still move the logits by >20%.
-    ropeTheta: 500000, weightScale: [1 / 60, 1 / 25], embedStd: 0.05, successor: 0.9, headRowSpread: 0, rmsNormEps: 1e-5,
+    ropeTheta: 500000, weightScale: [1 / 60, 1 / 25], embedStd: 0.05, successor: 0.9, rmsNormEps: 1e-5,
   },
   /** bitnet_b1_58-large shape (24 x 1536, FFN 4096, 16 heads, vocab 32002) as a packed bitnet model, ~270 MB. */
   'bitnet-large-shape': {
     ...TINY_COMMON,
     family: 'bitnet', weights: 'packed', dtype: 'bfloat16', tokenizer: false,
     hidden: 1536, intermediate: 4096, layers: 24, heads: 16, kvHeads: 16, vocab: 32002, tied: true,
-    maxPositions: 2048, ropeTheta: 10000, weightScale: [0.5, 2], headRowSpread: 0,
+    maxPositions: 2048, ropeTheta: 10000, weightScale: [0.5, 2],
   },
   /** microsoft/bitnet-b1.58-2B-4T shape (30 x 2560, FFN 6912, 20/5 heads, vocab 128256), ~1.2 GB. */
   'bitnet-2b4t-shape': {
     ...TINY_COMMON,
     family: 'bitnet', weights: 'packed', dtype: 'bfloat16', tokenizer: false,
     hidden: 2560, intermediate: 6912, layers: 30, heads: 20, kvHeads: 5, vocab: 128256, tied: true,
-    maxPositions: 4096, ropeTheta: 500000, weightScale: [0.5, 2], headRowSpread: 0,
+    maxPositions: 4096, ropeTheta: 500000, weightScale: [0.5, 2],
   },
 } as const satisfies Record<string, TestModelOptions>;
 

@@ -60,7 +60,7 @@ function buildTensors(o: TestModelOptions): WriterTensor[] {
   const headStd = o.tied && o.embedStd !== null ? o.embedStd : o.logitScale / Math.sqrt(o.hidden);
   const gauss = (std: number) => (r: Rng) => std * r.gaussianish();
 
-  // Row multipliers of the head: a few tokens with larger rows give clearer top-1 winners.
+  // Optional spread of head row norms (headRowSpread; 0 in the presets).
   const rowScale = new Float32Array(o.vocab).fill(1);
   if (o.headRowSpread > 0) {
     const r = Rng.forTensor(o.seed, 'head-row-scale');
