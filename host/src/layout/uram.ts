@@ -79,6 +79,8 @@ export interface UramStep {
   wordEnd: number;
   /** Depth levels (URAM rows of the bank column) touched. */
   depthLevels: number[];
+  /** Banks holding at least one vector of the step (all of them unless the tile has fewer rows). */
+  banksUsed: number;
   /** Physical URAMs touched: banks * cascade * depthLevels.length. */
   urams: number;
 }
@@ -229,7 +231,8 @@ export function planUram(spec: ModelSpec, hw: LoadedHwConfig): UramPlan {
       const levels: number[] = [];
       const depth = hw.config.uram.depth_words;
       for (let l = Math.floor(wordStart / depth); l <= Math.floor((Math.max(wordEnd, wordStart + 1) - 1) / depth); l++) levels.push(l);
-      steps.push({ index, linear: lp.linear, tile: t.tile, buffer, wordStart, wordEnd, depthLevels: levels, urams: levels.length * d.banks * hw.config.uram.cascade });
+      const banksUsed = Math.min(d.banks, Math.max(...t.blocks.map((b) => b.rows)));
+      steps.push({ index, linear: lp.linear, tile: t.tile, buffer, wordStart, wordEnd, depthLevels: levels, banksUsed, urams: levels.length * banksUsed * hw.config.uram.cascade });
     }
   }
   return {

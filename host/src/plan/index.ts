@@ -15,6 +15,7 @@ export {
   decodePass,
   prefillPass,
   armLmHeadSeconds,
+  embeddingSeconds,
   bytesPerCycle,
   tileLoadBytes,
   type ModelStep,

@@ -67,7 +67,10 @@ export function tlmmCycles(rows: number, chunks: number, tokens: number, hw: Loa
     a.table_buffering === 'pingpong'
       ? passes * chunks * Math.max(lookups, build) + build + t.lookup_pipeline_cycles
       : passes * chunks * (build + lookups + t.lookup_pipeline_cycles);
-  return body + t.linear_call_overhead_cycles;
+  // The fused dequant / element-wise / write stages stream the outputs at elementwise_lanes per
+  // cycle, overlapped with the next token's lookups; the last token's outputs drain after them.
+  const drain = Math.ceil(rows / a.elementwise_lanes);
+  return body + drain + t.linear_call_overhead_cycles;
 }
 
 export function normCycles(dim: number, tokens: number, hw: LoadedHwConfig): number {
@@ -277,12 +280,20 @@ export function armLmHeadSeconds(spec: ModelSpec, hw: LoadedHwConfig): number {
   return Math.max(bytes / (lm.arm_bandwidth_gbps * 1e9), macs / (lm.arm_int8_gmacs * 1e9));
 }
 
+/** Host embedding lookup: read a bf16 row, write it in the activation format, per token. */
+export function embeddingSeconds(spec: ModelSpec, hw: LoadedHwConfig, tokens: number): number {
+  return (tokens * spec.hiddenSize * (2 + activationBytes(hw))) / (hw.config.lm_head.arm_bandwidth_gbps * 1e9);
+}
+
 export function runPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, pass: PassSpec): PassResult {
   const steps = buildSteps(spec, hw, uram, pass);
   const { timed, makespan } = schedule(steps, hw);
   const f = hw.derived.clockHz;
   const h = hw.config.host;
-  const hostSeconds = (h.call_overhead_us + (pass.prefill ? pass.tokens * h.prefill_us_per_token : 0)) * 1e-6 + spec.vocabSize * h.sample_ns_per_logit * 1e-9;
+  const hostSeconds =
+    (h.call_overhead_us + (pass.prefill ? pass.tokens * h.prefill_us_per_token : 0)) * 1e-6 +
+    embeddingSeconds(spec, hw, pass.tokens) +
+    spec.vocabSize * h.sample_ns_per_logit * 1e-9;
   const arm = hw.config.lm_head.placement === 'arm' ? armLmHeadSeconds(spec, hw) : 0;
   const bd = { tlmmCompute: 0, weightLoadStall: 0, attention: 0, norms: 0, lmHead: arm, host: hostSeconds };
   const layerCycles = new Array<number>(spec.numLayers).fill(0);

@@ -251,7 +251,7 @@ export function planToJson(plan: Plan): Record<string, unknown> {
         chunks: l.chunks,
         tiles: l.tiles.map((t) => ({ row_start: t.rowStart, rows: t.rows, words_per_bank: t.wordsPerBank, vectors: t.vectors, stored_vectors: t.storedVectors })),
       })),
-      steps: plan.uram.steps.map((s) => ({ index: s.index, linear: s.linear, tile: s.tile, buffer: s.buffer, word_start: s.wordStart, word_end: s.wordEnd, depth_levels: s.depthLevels })),
+      steps: plan.uram.steps.map((s) => ({ index: s.index, linear: s.linear, tile: s.tile, buffer: s.buffer, banks: s.banksUsed, word_start: s.wordStart, word_end: s.wordEnd, depth_levels: s.depthLevels, urams: s.urams })),
     },
     weights: {
       bytes_per_token: plan.packing.bytesPerToken,

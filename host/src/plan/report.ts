@@ -2,6 +2,7 @@
 import type { Plan, LayerRow } from './plan.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const num = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
 const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -34,7 +35,7 @@ export function planToText(plan: Plan): string {
   }
   out.push('');
   out.push('Resources (planner estimate, docs/performance-model.md):');
-  const res = (name: string, used: number, total: number) => `  ${name.padEnd(7)} ${int(used).padStart(9)} / ${int(total).padEnd(9)} ${pct(used / total).padStart(5)}`;
+  const res = (name: string, used: number, total: number) => `  ${name.padEnd(7)} ${num(used).padStart(9)} / ${int(total).padEnd(9)} ${pct(used / total).padStart(5)}`;
   out.push(res('LUT', r.lut, r.budget.lut), res('FF', r.ff, r.budget.ff), res('DSP', r.dsp, r.budget.dsp), res('BRAM36', r.bram36, r.budget.bram36), res('URAM', r.uram, r.budget.uram));
   const u = plan.uram;
   out.push(

@@ -183,7 +183,7 @@ export function estimateResources(hw: LoadedHwConfig): ResourceEstimate {
   const warnings: string[] = [];
   for (const k of ['lut', 'ff', 'dsp', 'bram36', 'uram'] as const) {
     if (used[k] > budget[k]) problems.push(`${k.toUpperCase()} estimate ${used[k]} exceeds the ${budget[k]} available on ${c.board.device}`);
-    else if (utilisation[k] > 0.85) warnings.push(`${k.toUpperCase()} at ${(utilisation[k] * 100).toFixed(0)} % (above 85 %, routing and timing get hard)`);
+    else if (utilisation[k] > 0.85) warnings.push(`${k.toUpperCase()} estimate at ${(utilisation[k] * 100).toFixed(0)} % of the device (above 85 %: little headroom for placement and timing)`);
   }
   return {
     modules: modules.map((m) => ({ ...m, lut: Math.round(m.lut), dsp: Math.round(m.dsp) })),
