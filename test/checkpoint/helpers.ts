@@ -3,13 +3,22 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { isTellmeError, type ErrorCode, type TellmeError } from '../../host/src/errors.js';
 import { readSafetensorsHeader, readTensorBytes } from '../../host/src/checkpoint/safetensors.js';
 import { writeSafetensors, type WriterTensor } from '../../host/src/checkpoint/safetensors-writer.js';
 
+const created: string[] = [];
+// Registered while a test file imports this module, so each file removes its own directories.
+afterAll(() => {
+  for (const d of created.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh directory under os.tmpdir(), removed after the test file. */
 export function tmpDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `tellme-${tag}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tellme-${tag}-`));
+  created.push(dir);
+  return dir;
 }
 
 /** A safetensors file from a header (object or exact JSON text) and data bytes; N can be forced. */
