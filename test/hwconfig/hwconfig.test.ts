@@ -169,6 +169,7 @@ describe('validation', () => {
     for (const b of ['kv260', 'kv260-paper', 'zcu104', 'alveo-u55c']) expect(e.message).toContain(b);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tellme-hw-'));
+    try {
     const file = path.join(dir, 'custom.json');
     fs.writeFileSync(file, JSON.stringify({ ...raw('kv260'), name: 'custom', clock_mhz: 200 }));
     const hw = loadHwConfig(file);
@@ -177,5 +178,8 @@ describe('validation', () => {
     fs.writeFileSync(file, '{ not json');
     expect(errorOf(() => loadHwConfig(file)).message).toContain(file);
     expect(errorOf(() => loadHwConfig(path.join(dir, 'missing.json'))).code).toBe('E_NOT_FOUND');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

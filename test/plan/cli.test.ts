@@ -2,10 +2,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { register, runPlan, type PlanCommandOptions } from '../../host/src/cli/commands/plan.js';
 import { TellmeError } from '../../host/src/errors.js';
 import { BUILTIN_SHAPES, specFromConfigJson } from '../../host/src/plan/shapes.js';
+
+const tmpDirs: string[] = [];
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tellme-plan-'));
+  tmpDirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 function run(opts: Partial<PlanCommandOptions>): { out: string; error: TellmeError | null } {
   let out = '';
@@ -84,7 +94,7 @@ describe('tellme plan', () => {
   });
 
   it('a directory holding only config.json is enough; so is the file', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tellme-plan-'));
+    const dir = tmpDir();
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(CONFIG_2B4T));
     const a = run({ model: dir, json: true });
     const b = run({ model: path.join(dir, 'config.json'), json: true });
@@ -109,7 +119,7 @@ describe('tellme plan', () => {
   });
 
   it('--html writes a self-contained report with the URAM map and latency charts', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tellme-plan-')), 'report.html');
+    const file = path.join(tmpDir(), 'report.html');
     const { error } = run({ shape: 'bitnet-2b4t', html: file });
     expect(error).toBeNull();
     const html = fs.readFileSync(file, 'utf8');
