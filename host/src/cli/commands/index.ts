@@ -7,7 +7,8 @@ import { register as generate } from './generate.js';
 import { register as inspect } from './inspect.js';
 import { register as logits } from './logits.js';
 import { register as makeTestModel } from './make-test-model.js';
+import { register as plan } from './plan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [inspect, generate, logits, makeTestModel];
+export const commands: RegisterCommand[] = [inspect, generate, logits, plan, makeTestModel];
