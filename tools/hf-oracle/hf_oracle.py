@@ -70,6 +70,7 @@ def parse_args(argv=None):
     p.add_argument("--attn", default="eager", help="attn_implementation for the oracle runs")
     p.add_argument("--force", action="store_true", help="allow a non-empty --out")
     p.add_argument("--hf-compile", action="store_true", help="let transformers' @torch.compile run (default: eager)")
+    p.add_argument("--bundle", default=None, help="also write a .tar.gz of --out here, e.g. $OUT/oracle.tar.gz")
     return p.parse_args(argv)
 
 
@@ -398,6 +399,8 @@ def main(argv=None):
         log("ERROR: --out %s exists and is not empty (use --force)" % a.out)
         return 1
     os.makedirs(a.out, exist_ok=True)
+    bc.start_run_log(os.path.join(a.out, "oracle.log"))
+    log("[cmd] %s" % " ".join([sys.executable] + sys.argv))
     torch.manual_seed(a.seed)
     v = bc.hf_versions()
     gpu_ok, gpu_msg = (False, "disabled by --no-gpu") if a.no_gpu else cuda_usable()
@@ -505,11 +508,23 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    rc = 1
     try:
-        sys.exit(main())
-    except SystemExit:
-        raise
+        rc = main()
+    except SystemExit as e:
+        rc = e.code if isinstance(e.code, int) else 1
     except BaseException:
         traceback.print_exc()
+        rc = 1
+    finally:
         sys.stdout.flush()
-        sys.exit(1)
+        try:
+            args = parse_args(sys.argv[1:])
+            if args.bundle and os.path.isdir(args.out):
+                bc.make_bundle(args.out, args.bundle)
+        except SystemExit:
+            pass
+        except Exception:
+            traceback.print_exc()
+        sys.stdout.flush()
+    sys.exit(rc)

@@ -44,6 +44,65 @@ def disable_torch_compile():
         return False
 
 
+class _Tee:
+    def __init__(self, stream, fh):
+        self.stream, self.fh = stream, fh
+
+    def write(self, s):
+        self.stream.write(s)
+        try:
+            self.fh.write(s)
+        except ValueError:  # log file closed at interpreter exit
+            pass
+        return len(s)
+
+    def flush(self):
+        self.stream.flush()
+        try:
+            self.fh.flush()
+        except ValueError:
+            pass
+
+    def isatty(self):
+        return False
+
+    def __getattr__(self, k):
+        return getattr(self.stream, k)
+
+
+def start_run_log(path):
+    """Copy everything written to stdout/stderr (our log, transformers' warnings, tracebacks) into `path`.
+    Call before transformers is imported so that its logging handler writes through the copy."""
+    fh = open(path, "a", encoding="utf-8", buffering=1)
+    sys.stdout = _Tee(sys.stdout, fh)
+    sys.stderr = _Tee(sys.stderr, fh)
+    return fh
+
+
+def make_bundle(out_dir, bundle_path, exclude_top=()):
+    """tar.gz of out_dir (top-level entries in exclude_top left out), for machines that return few files."""
+    import tarfile
+
+    out_dir = os.path.abspath(out_dir)
+    bundle_path = os.path.abspath(bundle_path)
+    os.makedirs(os.path.dirname(bundle_path) or ".", exist_ok=True)
+    root = os.path.basename(out_dir.rstrip("/"))
+    n = 0
+    with tarfile.open(bundle_path, "w:gz") as tf:
+        for entry in sorted(os.listdir(out_dir)):
+            if entry in exclude_top:
+                continue
+            p = os.path.join(out_dir, entry)
+            if os.path.abspath(p) == bundle_path:
+                continue
+            tf.add(p, arcname=root + "/" + entry)
+            n += 1
+    size = os.path.getsize(bundle_path)
+    log("[bundle] %s: %d entries of %s (%s left out), %d bytes" % (bundle_path, n, out_dir,
+                                                                    ", ".join(exclude_top) or "nothing", size))
+    return size
+
+
 # --------------------------------------------------------------------------------------------------
 # Fake quantisation (HF AutoBitLinear "online" semantics) with a straight-through estimator
 # --------------------------------------------------------------------------------------------------

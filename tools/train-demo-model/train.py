@@ -97,6 +97,9 @@ def parse_args(argv=None):
     p.add_argument("--skip-cpu-check", action="store_true", help="skip the HF fp32 CPU logits check")
     p.add_argument("--hf-compile", action="store_true", help="let transformers' @torch.compile run (default: eager)")
     p.add_argument("--recipe-command", default=None, help="command line to record in the model card")
+    p.add_argument("--bundle", default=None,
+                   help="also write a .tar.gz of --out (without master/) here, e.g. $OUT/demo.tar.gz")
+    p.add_argument("--bundle-master", action="store_true", help="include master/ (~22 MB) in --bundle")
     a = p.parse_args(argv)
     if a.hidden % a.heads or a.heads % a.kv_heads:
         p.error("hidden must be divisible by heads and heads by kv-heads")
@@ -908,6 +911,8 @@ def main(argv=None):
         log("ERROR: --out %s exists and is not empty (use --force to overwrite)" % a.out)
         return 1
     os.makedirs(a.out, exist_ok=True)
+    bc.start_run_log(os.path.join(a.out, "train.log"))
+    log("[cmd] %s" % " ".join([sys.executable] + sys.argv))
     seed_all(a.seed)
     if a.device == "auto":
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -1096,12 +1101,30 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
+def _bundle_if_asked(argv):
+    """Runs after main, whatever happened: the bundle is how the results leave a lent GPU machine."""
     try:
-        sys.exit(main())
+        a = parse_args(argv)
     except SystemExit:
-        raise
+        return
+    if a.bundle and os.path.isdir(a.out):
+        try:
+            bc.make_bundle(a.out, a.bundle, () if a.bundle_master else ("master",))
+        except Exception:
+            traceback.print_exc()
+
+
+if __name__ == "__main__":
+    rc = 1
+    try:
+        rc = main()
+    except SystemExit as e:
+        rc = e.code if isinstance(e.code, int) else 1
     except BaseException:
         traceback.print_exc()
+        rc = 1
+    finally:
         sys.stdout.flush()
-        sys.exit(1)
+        _bundle_if_asked(sys.argv[1:])
+        sys.stdout.flush()
+    sys.exit(rc)
