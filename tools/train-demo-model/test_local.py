@@ -267,6 +267,11 @@ class TrainPieces(unittest.TestCase):
         for x, y in w:
             self.assertTrue((y == x + 1).all())
 
+    def test_recipe_command_hides_paths(self):
+        r = self.train.recipe_command(["--data", "/x/t.txt", "--out", "/tmp/o", "--seed", "7", "--bundle=/o/b.tgz"])
+        self.assertEqual(r, "python3 tools/train-demo-model/train.py --data tinyshakespeare.txt --out OUTDIR "
+                            "--seed 7 --bundle OUT.tar.gz")
+
     def test_schedule(self):
         a = self.train.parse_args(["--data", "x", "--out", "y", "--lr", "1.0", "--warmup", "10", "--min-lr-frac", "0.1"])
         s = self.train.Schedule(a)

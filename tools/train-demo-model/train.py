@@ -792,6 +792,23 @@ def verify(a, ref_model, dirs, tensors_by_kind, tok, prompts, val_windows, tok_b
     return V
 
 
+def recipe_command(argv):
+    """The command line with machine-specific paths replaced by placeholders (for the model card)."""
+    ph = {"--data": "tinyshakespeare.txt", "--out": "OUTDIR", "--bundle": "OUT.tar.gz"}
+    out, skip = [], False
+    for i, x in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        key = x.split("=", 1)[0]
+        if key in ph:
+            out += [key, ph[key]]
+            skip = "=" not in x
+        else:
+            out.append(x)
+    return "python3 tools/train-demo-model/train.py " + " ".join(out)
+
+
 def bc_encode_list(tok, text):
     return [int(i) for i in tok.encode(text, add_special_tokens=False).ids]
 
@@ -1040,7 +1057,7 @@ def main(argv=None):
 
     prompts = a.prompt or DEFAULT_PROMPTS
     S = {
-        "recipe_command": a.recipe_command or ("python3 " + " ".join([os.path.relpath(__file__)] + sys.argv[1:])),
+        "recipe_command": a.recipe_command or recipe_command(sys.argv[1:]),
         "seed": a.seed,
         "hyperparameters": {k: v for k, v in vars(a).items() if k not in ("data", "out", "force", "prompt", "recipe_command")},
         "architecture": arch,
