@@ -881,11 +881,12 @@ def model_card(S):
     for k in sorted(H):
         lines.append("| %s | %s |" % (k, H[k]))
     lines.append("")
-    lines.append("Seed %d; %d optimizer steps in %.0f s on %s (stopped by: %s; lr decay: %s at step %s); best "
-                 "validation loss at step %d.\n" % (
-                     S["seed"], S["training"]["steps"], S["training"]["train_wall_s"], S["hardware"]["device_name"],
-                     S["training"]["stopped_by"], S["training"]["schedule"]["trigger"],
-                     S["training"]["schedule"]["decay_start"], S["training"]["best_step"]))
+    sch = S["training"]["schedule"]
+    decay = ("lr decay from step %d over %d steps, started by %s" % (sch["decay_start"], sch["decay_len"], sch["trigger"])
+             if sch["decay_start"] is not None else "no lr decay was reached")
+    lines.append("Seed %d; %d optimizer steps in %.0f s on %s (stopped by: %s; %s); best validation loss at step "
+                 "%d.\n" % (S["seed"], S["training"]["steps"], S["training"]["train_wall_s"],
+                            S["hardware"]["device_name"], S["training"]["stopped_by"], decay, S["training"]["best_step"]))
     lines.append("## Results (validation split)\n")
     lines.append("| | value |\n|---|---|")
     lines.append("| loss per token (nats) | %.4f |" % F_["val_loss_per_token"])
