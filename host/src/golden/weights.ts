@@ -97,18 +97,25 @@ export function headStride(cols: number): number {
   return Math.ceil(cols / 16) * 16;
 }
 
+/**
+ * Quantise one head row data[off, off+cols) with the activation quantiser (docs/numerics.md §9)
+ * into out[outOff..]; returns its absmax (stored as the row's binary32 scale). Shared by
+ * quantizeHead and the image writer, so both produce the same bytes.
+ */
+export function quantizeHeadRow(data: Float32Array, off: number, cols: number, out: Int8Array, outOff: number): number {
+  const amax = absMax(data, off, cols);
+  const s = quantMultiplier(amax);
+  for (let c = 0; c < cols; c++) out[outOff + c] = quantizeValue(data[off + c]!, s);
+  return amax;
+}
+
 /** Quantise an output head row by row with the activation quantiser (docs/numerics.md §9). */
 export function quantizeHead(pool: KernelPool, data: Float32Array, rows: number, cols: number): LmHead {
   const stride = headStride(cols);
   const off = pool.arena.alloc(rows * stride, 64);
   const q = pool.arena.i8(off, rows * stride);
   const rowAmax = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const amax = absMax(data, r * cols, cols);
-    rowAmax[r] = amax;
-    const s = quantMultiplier(amax);
-    for (let c = 0; c < cols; c++) q[r * stride + c] = quantizeValue(data[r * cols + c]!, s);
-  }
+  for (let r = 0; r < rows; r++) rowAmax[r] = quantizeHeadRow(data, r * cols, cols, q, r * stride);
   return { off, stride, rows, cols, rowAmax };
 }
 
