@@ -3,9 +3,11 @@
  * docs/measurements-eval.md. Not a test (no assertions); run it directly:
  *
  *   npx tsx test/reference/eval-presets.ts [--presets a,b] [--seeds 1,2] [--steps 16]
- *       [--set '{"weightScale":[0.2,0.3]}'] [--json]
+ *       [--set '{"weightScale":[0.2,0.3]}'] [--detail] [--json]
  *
  * --set applies generator overrides (TestModelOptions) to every preset, to try knob settings.
+ * --detail also runs the storage-format ablations and prints, per model, the per-layer cosines
+ * (worst prompt) and what each ablation leaves of the gap.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -24,6 +26,7 @@ const seeds = (arg('--seeds') ?? '1').split(',').map(Number);
 const steps = Number(arg('--steps') ?? 16);
 const overrides = JSON.parse(arg('--set') ?? '{}') as Partial<TestModelInput>;
 const json = process.argv.includes('--json');
+const detail = process.argv.includes('--detail');
 
 const f = (x: number | null, d = 4) => (x === null ? 'n/a' : x.toFixed(d));
 
@@ -38,7 +41,7 @@ for (const preset of presets) {
     try {
       writeTestModel(dir, { ...overrides, preset, seed });
       const ckpt = openCheckpoint(dir);
-      const report = await evaluateCheckpoint(ckpt, { steps, tokenizer: loadTokenizer(dir) });
+      const report = await evaluateCheckpoint(ckpt, { steps, tokenizer: loadTokenizer(dir), ablations: detail });
       all.push({ preset, seed, report });
       const s = report.summary;
       const refMax = Math.max(...report.prompts.map((p) => p.logits.refMaxAbs));
@@ -51,6 +54,23 @@ for (const preset of presets) {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }
+}
+if (detail && !json) {
+  for (const { preset, seed, report } of all) {
+    const worst = (label: string) => Math.min(...report.prompts.map((p) => p.stages.find((s) => s.label === label)!.cosine));
+    const labels = report.prompts[0]!.stages.map((s) => s.label);
+    console.log(`\n${preset} seed ${seed}: residual-stream cosine per stage (worst prompt): ` + labels.map((l) => `${l} ${f(worst(l), 6)}`).join(', '));
+    const names = report.prompts[0]!.ablations!.map((a) => a.name);
+    console.log(
+      '  golden vs float with one storage format emulated (worst prompt; final norm / logits): ' +
+        names
+          .map((n) => {
+            const rs = report.prompts.map((p) => p.ablations!.find((a) => a.name === n)!);
+            return `${n} ${f(Math.min(...rs.map((r) => r.finalNorm.cosine)), 6)} / ${f(Math.min(...rs.map((r) => r.logitsMinCosine)), 6)}`;
+          })
+          .join('; '),
+    );
   }
 }
 if (json) console.log(JSON.stringify(all));

@@ -60,12 +60,19 @@ describe.skipIf(!root)('float reference vs transformers (TELLME_HF_ORACLE_DIR)',
       const ref = await FloatReference.fromCheckpoint(ckpt);
       try {
         let exact = 0;
+        let minCos = 1;
+        let maxErr = 0;
+        let maxLogit = 0;
+        let greedyCompared = 0;
         for (const p of oracle.prompts) {
           const logits = await ref.forward(p.ids);
           const hf = Float32Array.from(p.last_logits);
           const last = logits[logits.length - 1]!;
           expect(cosine(last, hf)).toBeGreaterThan(0.995);
           if (cosine(last, hf) > 1 - 1e-9 && maxAbsError(last, hf) < 1e-5 * Math.max(1, maxAbs(hf))) exact++;
+          minCos = Math.min(minCos, cosine(last, hf));
+          maxErr = Math.max(maxErr, maxAbsError(last, hf));
+          maxLogit = Math.max(maxLogit, maxAbs(hf));
           // Positions whose margin is below DECISIVE could go either way.
           logits.forEach((l, t) => {
             if (p.argmax_margin[t]! >= DECISIVE) expect(argmax(l), `position ${t}`).toBe(p.argmax[t]);
@@ -81,7 +88,13 @@ describe.skipIf(!root)('float reference vs transformers (TELLME_HF_ORACLE_DIR)',
             seq.push(t);
           }
           expect(tokens).toEqual(p.greedy.slice(0, tokens.length));
+          greedyCompared += tokens.length;
         }
+        console.log(
+          `${m.name}: ${oracle.prompts.length} prompts, last-position logits: ${exact} at binary32 rounding, ` +
+            `min cosine ${minCos.toFixed(9)}, max abs err ${maxErr.toExponential(2)} (max |logit| ${maxLogit.toFixed(2)}); ` +
+            `${greedyCompared} decisive greedy tokens identical`,
+        );
         expect(exact).toBeGreaterThanOrEqual(Math.ceil(oracle.prompts.length / 3));
       } finally {
         ref.dispose();
