@@ -1,10 +1,12 @@
-/** tellme inspect: what a checkpoint directory (or, later, a model image) holds. */
+/** tellme inspect: what a checkpoint directory or a model image holds. */
 
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Checkpoint } from '../../checkpoint/types.js';
 import { TellmeError } from '../../errors.js';
 import { parameterCount, ternaryWeightsPerToken } from '../../model/spec.js';
+import { describeImage, imageText } from '../../image/describe.js';
+import { isModelImage, openImage } from '../../image/reader.js';
 import { openModelDir } from '../model-source.js';
 
 export function describeCheckpoint(ckpt: Checkpoint, hasTokenizer: boolean) {
@@ -59,18 +61,42 @@ function human(n: number): string {
   return String(n);
 }
 
+interface InspectFlags {
+  model?: string;
+  json?: boolean;
+  board?: string;
+  sections?: boolean;
+}
+
+/** tellme inspect <image>: validate (every checksum) and describe a model image. */
+export function inspectImage(file: string, flags: InspectFlags, write: (s: string) => void = (s) => process.stdout.write(s)): void {
+  const image = openImage(file, flags.board !== undefined ? { hw: flags.board } : {});
+  const d = describeImage(image);
+  if (flags.json) write(JSON.stringify(d, null, 2) + '\n');
+  else write(imageText(d, { allSections: flags.sections === true }));
+}
+
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('describe a checkpoint directory: architecture, shapes, dtypes, parameter count, quantisation')
-    .argument('[path]', 'checkpoint directory (same as --model)')
-    .option('-m, --model <dir>', 'checkpoint directory')
+    .description('describe a checkpoint directory (architecture, shapes, dtypes, parameters, quantisation) or a model image (manifest, hardware set, sections; every checksum verified)')
+    .argument('[path]', 'checkpoint directory or model image (same as --model)')
+    .option('-m, --model <path>', 'checkpoint directory or model image')
+    .option('-b, --board <name|file>', 'image: also check it was built for this board / hardware description')
+    .option('--sections', 'image: list every section (default: weight and norm sections summarised per layer when there are many)')
     .option('--json', 'print one JSON object')
-    .action((path: string | undefined, flags: { model?: string; json?: boolean }) => {
+    .action((path: string | undefined, flags: InspectFlags) => {
       const target = path ?? flags.model;
-      if (!target) throw new TellmeError('E_USAGE', 'nothing to inspect', 'pass a checkpoint directory: tellme inspect --model <dir>');
+      if (!target) throw new TellmeError('E_USAGE', 'nothing to inspect', 'pass a checkpoint directory or a model image: tellme inspect <path>');
       if (existsSync(target) && !statSync(target).isDirectory()) {
-        throw new TellmeError('E_USAGE', `${target} is a file; inspect takes a checkpoint directory`, 'pass the directory that holds config.json');
+        if (isModelImage(target)) {
+          inspectImage(target, flags);
+          return;
+        }
+        throw new TellmeError('E_USAGE', `${target} is a file but not a model image; inspect takes a checkpoint directory or an image written by \`tellme convert\``, 'pass the directory that holds config.json, or a model image');
+      }
+      if (flags.board !== undefined || flags.sections) {
+        throw new TellmeError('E_USAGE', '--board and --sections apply to model images only', 'drop them when inspecting a checkpoint directory');
       }
       const m = openModelDir(target);
       const d = describeCheckpoint(m.checkpoint, m.tokenizer !== null);
