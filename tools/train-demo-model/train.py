@@ -51,7 +51,7 @@ def parse_args(argv=None):
     p.add_argument("--data-limit-chars", type=int, default=0, help="use only the first N characters (smoke tests)")
     p.add_argument("--train-frac", type=float, default=0.9)
     # tokenizer
-    p.add_argument("--vocab-size", type=int, default=4096)
+    p.add_argument("--vocab-size", type=int, default=2048)
     p.add_argument("--tokenizer-min-frequency", type=int, default=2)
     # architecture
     p.add_argument("--layers", type=int, default=6)
@@ -65,17 +65,17 @@ def parse_args(argv=None):
     # optimisation
     p.add_argument("--seq-len", type=int, default=512)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     p.add_argument("--min-lr-frac", type=float, default=0.02, help="final lr = lr * this")
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--beta1", type=float, default=0.9)
     p.add_argument("--beta2", type=float, default=0.95)
     p.add_argument("--grad-clip", type=float, default=1.0)
-    p.add_argument("--dropout", type=float, default=0.1, help="dropout on embeddings and residual branches (training only)")
+    p.add_argument("--dropout", type=float, default=0.25, help="dropout on embeddings and residual branches (training only)")
     p.add_argument("--attn-dropout", type=float, default=0.0)
     p.add_argument("--max-steps", type=int, default=20000, help="hard cap on optimizer steps")
-    p.add_argument("--time-budget-s", type=float, default=330.0, help="wall-clock budget for the training loop")
+    p.add_argument("--time-budget-s", type=float, default=200.0, help="wall-clock budget for the training loop")
     p.add_argument("--eval-every", type=int, default=50)
     p.add_argument("--plateau-patience", type=int, default=4,
                    help="evals without val improvement that start the lr decay")

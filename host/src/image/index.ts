@@ -7,3 +7,4 @@ export { validateManifest, manifestSchemaPath, IMAGE_DDR_KINDS, type ImageManife
 export { IMAGE_MAGIC, FORMAT_VERSION, FORMAT_NAME, HEADER_BYTES, SECTION_ALIGNMENT, SUPPORTED_VERSIONS, decodeHeader, encodeHeader, hasImageMagic, type ImageHeader } from './format.js';
 export { TOKENIZER_JSON_SECTION, TOKENIZER_CONFIG_SECTION, hostNormSection, ddrNormRegion, f32Hex } from './records.js';
 export { LIMIT_LOG2 } from './bounds.js';
+export { describeImage, imageText, type ImageDescription } from './describe.js';
