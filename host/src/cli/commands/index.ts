@@ -3,6 +3,7 @@
  * `register(program: Command): void` and listing it here.
  */
 import type { Command } from 'commander';
+import { register as evalCommand } from './eval.js';
 import { register as generate } from './generate.js';
 import { register as inspect } from './inspect.js';
 import { register as logits } from './logits.js';
@@ -11,4 +12,4 @@ import { register as plan } from './plan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [inspect, generate, logits, plan, makeTestModel];
+export const commands: RegisterCommand[] = [inspect, generate, logits, evalCommand, plan, makeTestModel];
