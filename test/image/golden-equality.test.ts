@@ -6,7 +6,11 @@
  * binary16 norms in the beats). The image side decodes the DDR beat streams with the reference
  * decoder (unpackWeights), so this also checks the converter's fast packer end to end.
  */
+import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../host/src/checkpoint/open.js';
+import { loadTokenizer } from '../../host/src/checkpoint/tokenizer.js';
+import { projectRoot } from '../../host/src/paths.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
 import { goldenWeightsFromImage, loadGoldenFromImage } from '../../host/src/golden/weights-image.js';
 import { openImage } from '../../host/src/image/index.js';
@@ -101,6 +105,25 @@ describe('golden model from an image == golden model from the checkpoint, bit fo
       const lb = b.prefill(ids, { allLogits: true });
       for (let t = 0; t < ids.length; t++) expect(sameBits(la[t]!, lb[t]!), `${preset} prefill ${t}`).toBeNull();
       for (const id of [8, 9, 10]) expect(sameBits(a.decode(id), b.decode(id)), `${preset} decode ${id}`).toBeNull();
+    }
+  });
+
+  const DEMO = `${projectRoot()}/models/tellme-shakespeare-6l`;
+  it.skipIf(!fs.existsSync(`${DEMO}/config.json`))('the bundled trained demo model (real weight statistics), kv260 and kv260-paper', async () => {
+    const ckpt = openCheckpoint(DEMO);
+    const a = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: 24 });
+    models.push(a);
+    const tok = loadTokenizer(DEMO)!;
+    const ids = tok.encode('ROMEO: But soft, what light');
+    for (const board of BOARDS) {
+      const { path } = await convert(ckpt, board);
+      const b = await loadGoldenFromImage(path, { threads: 1, hw: board, contextLength: 24 });
+      models.push(b);
+      a.reset();
+      const la = a.prefill(ids, { allLogits: true });
+      const lb = b.prefill(ids, { allLogits: true });
+      for (let t = 0; t < ids.length; t++) expect(sameBits(la[t]!, lb[t]!), `${board} prefill ${t}`).toBeNull();
+      for (const id of ids.slice(0, 4)) expect(sameBits(a.decode(id), b.decode(id)), `${board} decode`).toBeNull();
     }
   });
 

@@ -166,11 +166,15 @@ describe('manifest', () => {
     expect(m.uram.linears.map((l) => l.linear)).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'up_proj', 'gate_proj', 'down_proj']);
   });
 
-  it('is deterministic: the same checkpoint converts to the same bytes', async () => {
+  it('is deterministic: the same checkpoint converts to the same bytes, whatever the chunk size', async () => {
     const ckpt = testModel({ preset: 'hf1bitllm-tiny' });
     const a = await convert(ckpt, 'kv260');
     const b = await convert(ckpt, 'kv260');
     expect(fs.readFileSync(a.path).equals(fs.readFileSync(b.path))).toBe(true);
+    // The embedding / head chunking (bounded memory) does not change a byte either.
+    const c = path.join(tmpDir('chunks'), 'c.tlm');
+    await convertCheckpoint(ckpt, c, { hw: loadHwConfig('kv260'), chunkRows: 7 });
+    expect(fs.readFileSync(c).equals(fs.readFileSync(a.path))).toBe(true);
   });
 
   it('carries the tokenizer: same ids, text and chat template as the checkpoint directory', async () => {
