@@ -202,6 +202,21 @@ export interface ImageModel {
   tokenizer: TokenizerBundle | null;
 }
 
+/** GoldenModel.fromImage for an image already opened (and validated) with openImage. */
+export async function goldenModelFromImage(image: ModelImage, opts: Omit<LoadImageOptions, 'hw' | 'verifyChecksums'> = {}): Promise<GoldenModel> {
+  const pool = await GoldenModel.createPool(opts.threads);
+  try {
+    const weights = goldenWeightsFromImage(image, pool, {
+      ...(opts.contextLength !== undefined ? { contextLength: opts.contextLength } : {}),
+      ...(opts.progress ? { progress: opts.progress } : {}),
+    });
+    return GoldenModel.fromWeights(weights, pool);
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+}
+
 /** The image, its golden model and its tokenizer (what `tellme generate --model <image>` needs). */
 export async function openImageModel(file: string, opts: LoadImageOptions = {}): Promise<ImageModel> {
   const image = openImage(file, {
@@ -209,15 +224,6 @@ export async function openImageModel(file: string, opts: LoadImageOptions = {}):
     ...(opts.verifyChecksums !== undefined ? { verifyChecksums: opts.verifyChecksums } : {}),
   });
   const tokenizer = imageTokenizer(image);
-  const pool = await GoldenModel.createPool(opts.threads);
-  try {
-    const weights = goldenWeightsFromImage(image, pool, {
-      ...(opts.contextLength !== undefined ? { contextLength: opts.contextLength } : {}),
-      ...(opts.progress ? { progress: opts.progress } : {}),
-    });
-    return { image, model: GoldenModel.fromWeights(weights, pool), tokenizer };
-  } catch (e) {
-    await pool.close();
-    throw e;
-  }
+  const { hw: _hw, verifyChecksums: _v, ...rest } = opts;
+  return { image, model: await goldenModelFromImage(image, rest), tokenizer };
 }
