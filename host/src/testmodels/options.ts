@@ -118,9 +118,9 @@ export const TEST_MODEL_PRESETS = {
     family: '1bitllm', weights: 'master', dtype: 'float32',
     hidden: 128, intermediate: 336, layers: 3, heads: 4, kvHeads: 4, vocab: 384, tied: false,
     ropeTheta: 10000, rmsNormEps: 1e-5, weightScale: [0.5, 2], embedStd: 30, successor: 0.9,
-    // Attention logits of RMS ~65 at qkGain 1 are far sharper than a trained model's; 0.3 brings
-    // them to ~6, where the softmax no longer turns rounding-level differences into flips.
-    qkGain: 0.3,
+    // Attention logits of RMS ~65 at qkGain 1 are far sharper than a trained model's; 0.5 brings
+    // them to ~16, where the softmax no longer turns rounding-level differences into flips.
+    qkGain: 0.5,
   },
   /** HF1BitLLM semantics: llama + quant_method bitnet, packed, inverted scales, no sub-norms, silu, untied. */
   'hf1bitllm-tiny': {
