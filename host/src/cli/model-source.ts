@@ -1,4 +1,7 @@
-/** Opening the model a command names, with a progress bar and clear errors. */
+/**
+ * Opening the model a command names — a Hugging Face checkpoint directory or a model image made
+ * by `tellme convert` — with a progress bar and clear errors.
+ */
 
 import { existsSync, statSync } from 'node:fs';
 import { openCheckpoint } from '../checkpoint/open.js';
@@ -6,43 +9,68 @@ import { loadTokenizer } from '../checkpoint/tokenizer.js';
 import type { Checkpoint, TokenizerBundle } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
 import { GoldenModel } from '../golden/model.js';
+import { goldenModelFromImage } from '../golden/weights-image.js';
+import { isModelImage, openImage, type ModelImage } from '../image/reader.js';
+import { imageTokenizer } from '../image/tokenizer.js';
+import type { ModelSpec } from '../model/spec.js';
 import { progressBar } from './progress.js';
 
-export interface LoadedModel {
-  checkpoint: Checkpoint;
-  tokenizer: TokenizerBundle | null;
+export type LoadedModel =
+  | { kind: 'checkpoint'; path: string; spec: ModelSpec; checkpoint: Checkpoint; tokenizer: TokenizerBundle | null }
+  | { kind: 'image'; path: string; spec: ModelSpec; image: ModelImage; tokenizer: TokenizerBundle | null };
+
+/** A checkpoint directory, or a model image file (validated, checksums verified). */
+export function openModel(path: string): LoadedModel {
+  if (!existsSync(path)) {
+    throw new TellmeError(
+      'E_NOT_FOUND',
+      `${path} does not exist`,
+      'pass --model <directory with config.json and model.safetensors> or a model image made by tellme convert',
+    );
+  }
+  if (statSync(path).isDirectory()) {
+    const checkpoint = openCheckpoint(path);
+    return { kind: 'checkpoint', path, spec: checkpoint.spec, checkpoint, tokenizer: loadTokenizer(path) };
+  }
+  if (isModelImage(path)) {
+    const image = openImage(path);
+    return { kind: 'image', path, spec: image.spec, image, tokenizer: imageTokenizer(image) };
+  }
+  throw new TellmeError(
+    'E_USAGE',
+    `${path} is neither a checkpoint directory nor a model image`,
+    'pass the directory that holds config.json, or an image made by tellme convert',
+  );
 }
 
-export function openModelDir(dir: string): LoadedModel {
-  if (!existsSync(dir)) {
-    throw new TellmeError('E_NOT_FOUND', `model directory ${dir} does not exist`, 'pass --model <directory with config.json and model.safetensors>');
+/** The checkpoint behind a model, for what needs the original weights (the float reference). */
+export function requireCheckpoint(m: LoadedModel, what: string): Checkpoint {
+  if (m.kind !== 'checkpoint') {
+    throw new TellmeError('E_USAGE', `${what} needs the Hugging Face checkpoint, not a model image (${m.path})`, 'pass the checkpoint directory with --model');
   }
-  if (!statSync(dir).isDirectory()) {
-    throw new TellmeError('E_USAGE', `${dir} is a file, not a checkpoint directory`, 'pass the directory that holds config.json');
-  }
-  const checkpoint = openCheckpoint(dir);
-  return { checkpoint, tokenizer: loadTokenizer(dir) };
+  return m.checkpoint;
 }
 
-export async function loadGolden(ckpt: Checkpoint, opts: { threads?: number; context?: number }): Promise<GoldenModel> {
+export async function loadGolden(m: LoadedModel, opts: { threads?: number; context?: number }): Promise<GoldenModel> {
   const bar = progressBar('loading');
+  const common = {
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.context !== undefined ? { contextLength: opts.context } : {}),
+    progress: (d: number, t: number, w: string) => bar.update(d, t, w),
+  };
   try {
-    return await GoldenModel.fromCheckpoint(ckpt, {
-      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-      ...(opts.context !== undefined ? { contextLength: opts.context } : {}),
-      progress: (d, t, w) => bar.update(d, t, w),
-    });
+    return m.kind === 'checkpoint' ? await GoldenModel.fromCheckpoint(m.checkpoint, common) : await goldenModelFromImage(m.image, common);
   } finally {
     bar.stop();
   }
 }
 
-export function requireTokenizer(m: LoadedModel, dir: string): TokenizerBundle {
+export function requireTokenizer(m: LoadedModel): TokenizerBundle {
   if (!m.tokenizer) {
     throw new TellmeError(
       'E_TOKENIZER',
-      `${dir} has no tokenizer.json, so text cannot be encoded or decoded`,
-      'pass token ids with --ids instead of --prompt, or add the tokenizer files to the directory',
+      `${m.path} has no tokenizer, so text cannot be encoded or decoded`,
+      'pass token ids with --ids instead of --prompt, or add tokenizer.json to the checkpoint (and convert again)',
     );
   }
   return m.tokenizer;

@@ -9,6 +9,7 @@ import { specFromConfig, parseQuantizationConfig } from '../checkpoint/config.js
 import { linearWeightName, LM_HEAD_NAME } from '../checkpoint/names.js';
 import type { TensorInfo } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
+import { isModelImage, openImage } from '../image/reader.js';
 import type { ModelSpec } from '../model/spec.js';
 
 const base = {
@@ -135,36 +136,25 @@ function readJson(file: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-function looksLikeSpec(v: unknown): v is ModelSpec {
-  const o = v as Record<string, unknown>;
-  return !!o && typeof o === 'object' && typeof o['hiddenSize'] === 'number' && typeof o['numLayers'] === 'number' && typeof o['intermediateSize'] === 'number';
-}
-
 /**
  * The shapes behind --model: an HF checkpoint directory (its config.json is enough), a
- * config.json file, or a model image (a directory or JSON manifest carrying a ModelSpec under
- * "spec" or "model").
+ * config.json file, or a model image.
  */
 export function modelSpecFromPath(p: string): { spec: ModelSpec; source: string } {
   if (!fs.existsSync(p)) throw new TellmeError('E_NOT_FOUND', `${p} does not exist`, 'Pass a checkpoint directory, its config.json, or a model image.');
+  if (!fs.statSync(p).isDirectory() && isModelImage(p)) return { spec: openImage(p, { verifyChecksums: false }).spec, source: p };
   let file = p;
   if (fs.statSync(p).isDirectory()) {
-    const candidates = ['config.json', 'manifest.json', 'image.json'].map((f) => path.join(p, f));
-    const found = candidates.find((f) => fs.existsSync(f));
-    if (!found) {
-      throw new TellmeError('E_NOT_FOUND', `${p} holds no config.json (nor a model image manifest)`, 'Pass a Hugging Face checkpoint directory (config.json is enough for planning).');
+    file = path.join(p, 'config.json');
+    if (!fs.existsSync(file)) {
+      throw new TellmeError('E_NOT_FOUND', `${p} holds no config.json`, 'Pass a Hugging Face checkpoint directory (config.json is enough for planning) or a model image.');
     }
-    file = found;
   }
   const obj = readJson(file);
   if (typeof obj['hidden_size'] === 'number') return { spec: specFromConfigJson(obj, file), source: file };
-  for (const key of ['spec', 'model', 'modelSpec']) {
-    if (looksLikeSpec(obj[key])) return { spec: obj[key] as ModelSpec, source: file };
-  }
-  if (looksLikeSpec(obj)) return { spec: obj, source: file };
   throw new TellmeError(
     'E_CONFIG',
-    `${file}: neither a Hugging Face config.json (no "hidden_size") nor a model image manifest with a model spec`,
-    'Pass a checkpoint directory, its config.json, or a model image.',
+    `${file}: not a Hugging Face config.json (no "hidden_size") and not a model image`,
+    'Pass a checkpoint directory, its config.json, or a model image made by tellme convert.',
   );
 }

@@ -6,7 +6,7 @@ import { checkPrompts, defaultPrompts, type EvalPrompt } from '../../eval/prompt
 import { DEFAULT_EVAL_STEPS, evaluate, thresholdFailures } from '../../eval/run.js';
 import { formatReport } from '../../eval/format.js';
 import { FloatReference } from '../../reference/model.js';
-import { loadGolden, openModelDir, requireTokenizer } from '../model-source.js';
+import { loadGolden, openModel, requireCheckpoint, requireTokenizer } from '../model-source.js';
 import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -49,12 +49,13 @@ export function register(program: Command): void {
       if (flags.minAgree !== undefined && flags.minAgree > flags.steps) {
         throw new TellmeError('E_USAGE', `--min-agree ${flags.minAgree} is more than --steps ${flags.steps}`, `pass --steps ${flags.minAgree} or more`);
       }
-      const m = openModelDir(flags.model);
-      const spec = m.checkpoint.spec;
+      const m = openModel(flags.model);
+      const checkpoint = requireCheckpoint(m, 'tellme eval (the float reference)');
+      const spec = checkpoint.spec;
       let prompts: EvalPrompt[] = [];
       flags.ids.forEach((ids, i) => prompts.push({ name: flags.ids.length > 1 ? `ids-${i + 1}` : 'ids', ids }));
       if (flags.prompt.length > 0) {
-        const tok = requireTokenizer(m, flags.model);
+        const tok = requireTokenizer(m);
         flags.prompt.forEach((text, i) =>
           prompts.push({ name: flags.prompt.length > 1 ? `text-${i + 1}` : 'text', ids: tok.encode(text, { addSpecialTokens: true }), text }),
         );
@@ -62,12 +63,12 @@ export function register(program: Command): void {
       if (prompts.length === 0) prompts = defaultPrompts(spec, m.tokenizer);
       const context = checkPrompts(spec, prompts, flags.steps);
 
-      const golden = await loadGolden(m.checkpoint, { ...(flags.threads !== undefined ? { threads: flags.threads } : {}), context });
+      const golden = await loadGolden(m, { ...(flags.threads !== undefined ? { threads: flags.threads } : {}), context });
       try {
         const refBar = progressBar('float reference');
         let reference: FloatReference;
         try {
-          reference = await FloatReference.fromCheckpoint(m.checkpoint, { progress: (d, t, w) => refBar.update(d, t, w) });
+          reference = await FloatReference.fromCheckpoint(checkpoint, { progress: (d, t, w) => refBar.update(d, t, w) });
         } finally {
           refBar.stop();
         }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { goldenSession } from '../../golden/session.js';
 import { generate } from '../../runtime/generate.js';
-import { loadGolden, openModelDir, requireTokenizer } from '../model-source.js';
+import { loadGolden, openModel, requireTokenizer } from '../model-source.js';
 import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
 
 interface GenerateFlags {
@@ -26,8 +26,8 @@ interface GenerateFlags {
 export function register(program: Command): void {
   program
     .command('generate')
-    .description('generate tokens from a Hugging Face BitNet checkpoint with the bit-accurate golden model')
-    .requiredOption('-m, --model <dir>', 'checkpoint directory (config.json, model.safetensors, tokenizer.json)')
+    .description('generate tokens from a Hugging Face BitNet checkpoint or a model image with the bit-accurate golden model')
+    .requiredOption('-m, --model <path>', 'checkpoint directory (config.json, model.safetensors, tokenizer.json) or model image')
     .option('-p, --prompt <text>', 'prompt text (needs tokenizer.json)')
     .option('--ids <ids>', 'prompt as comma-separated token ids', parseIds)
     .option('--chat', 'wrap the prompt in the tokenizer chat template as a user message')
@@ -44,12 +44,12 @@ export function register(program: Command): void {
       if ((flags.prompt === undefined) === (flags.ids === undefined)) {
         throw new TellmeError('E_USAGE', 'give exactly one of --prompt or --ids');
       }
-      const m = openModelDir(flags.model);
+      const m = openModel(flags.model);
       let promptIds: number[];
       if (flags.ids) {
         promptIds = flags.ids;
       } else {
-        const tok = requireTokenizer(m, flags.model);
+        const tok = requireTokenizer(m);
         let text = flags.prompt!;
         if (flags.chat) {
           const rendered = tok.applyChatTemplate([{ role: 'user', content: text }], { addGenerationPrompt: true });
@@ -60,7 +60,7 @@ export function register(program: Command): void {
           promptIds = tok.encode(text, { addSpecialTokens: true });
         }
       }
-      const model = await loadGolden(m.checkpoint, {
+      const model = await loadGolden(m, {
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
         ...(flags.context !== undefined ? { context: flags.context } : {}),
       });
@@ -75,7 +75,7 @@ export function register(program: Command): void {
         topK: flags.topK,
         topP: flags.topP,
         seed: flags.seed,
-        stopIds: m.checkpoint.spec.eosTokenIds,
+        stopIds: m.spec.eosTokenIds,
         onToken: (id) => {
           generated.push(id);
           if (!stream) return;

@@ -3,6 +3,7 @@
  * `register(program: Command): void` and listing it here.
  */
 import type { Command } from 'commander';
+import { register as convert } from './convert.js';
 import { register as evalCommand } from './eval.js';
 import { register as generate } from './generate.js';
 import { register as inspect } from './inspect.js';
@@ -12,4 +13,4 @@ import { register as plan } from './plan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [inspect, generate, logits, evalCommand, plan, makeTestModel];
+export const commands: RegisterCommand[] = [inspect, convert, plan, generate, logits, evalCommand, makeTestModel];

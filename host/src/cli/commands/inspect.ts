@@ -7,7 +7,7 @@ import { TellmeError } from '../../errors.js';
 import { parameterCount, ternaryWeightsPerToken } from '../../model/spec.js';
 import { describeImage, imageText } from '../../image/describe.js';
 import { isModelImage, openImage } from '../../image/reader.js';
-import { openModelDir } from '../model-source.js';
+import { openModel, requireCheckpoint } from '../model-source.js';
 
 export function describeCheckpoint(ckpt: Checkpoint, hasTokenizer: boolean) {
   const s = ckpt.spec;
@@ -98,8 +98,8 @@ export function register(program: Command): void {
       if (flags.board !== undefined || flags.sections) {
         throw new TellmeError('E_USAGE', '--board and --sections apply to model images only', 'drop them when inspecting a checkpoint directory');
       }
-      const m = openModelDir(target);
-      const d = describeCheckpoint(m.checkpoint, m.tokenizer !== null);
+      const m = openModel(target);
+      const d = describeCheckpoint(requireCheckpoint(m, 'inspect'), m.tokenizer !== null);
       if (flags.json) {
         process.stdout.write(JSON.stringify(d, null, 2) + '\n');
         return;

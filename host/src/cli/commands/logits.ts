@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { argmax } from '../../golden/sampling.js';
-import { loadGolden, openModelDir } from '../model-source.js';
+import { loadGolden, openModel, requireCheckpoint } from '../model-source.js';
 import { parseIds, parseIntOption } from '../options.js';
 import { floatLogits } from '../../reference/logits.js';
 
@@ -20,7 +20,7 @@ export function register(program: Command): void {
   program
     .command('logits')
     .description('compute the logits of a token sequence (prefill) with the golden model or the float reference')
-    .requiredOption('-m, --model <dir>', 'checkpoint directory')
+    .requiredOption('-m, --model <path>', 'checkpoint directory, or a model image (golden backend)')
     .requiredOption('--ids <ids>', 'comma-separated token ids', parseIds)
     .option('--backend <name>', 'golden (bit-accurate accelerator model) or float (training-time semantics)', 'golden')
     .option('--json', 'print {"argmax": [per position], "logits": [last position]}')
@@ -30,17 +30,17 @@ export function register(program: Command): void {
       if (flags.backend !== 'golden' && flags.backend !== 'float') {
         throw new TellmeError('E_USAGE', `unknown backend "${flags.backend}"`, 'use --backend golden or --backend float');
       }
-      const m = openModelDir(flags.model);
+      const m = openModel(flags.model);
       let all: Float32Array[];
       if (flags.backend === 'golden') {
-        const model = await loadGolden(m.checkpoint, {
+        const model = await loadGolden(m, {
           ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-          context: Math.min(m.checkpoint.spec.maxPositions, Math.max(flags.ids.length, 1)),
+          context: Math.min(m.spec.maxPositions, Math.max(flags.ids.length, 1)),
         });
         all = model.prefill(flags.ids, { allLogits: true });
         await model.close();
       } else {
-        all = await floatLogits(m.checkpoint, flags.ids);
+        all = await floatLogits(requireCheckpoint(m, 'the float backend'), flags.ids);
       }
       const last = all[all.length - 1]!;
       const am = all.map((l) => argmax(l));

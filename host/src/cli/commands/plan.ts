@@ -40,7 +40,9 @@ export function runPlan(opts: PlanCommandOptions, write: (s: string) => void = (
   const hw = loadHwConfig(opts.board);
   const { spec, name } = opts.shape ? { spec: builtinShape(opts.shape), name: opts.shape } : (() => {
     const r = modelSpecFromPath(opts.model!);
-    return { spec: r.spec, name: path.basename(path.dirname(r.source)) || r.source };
+    // config.json -> its directory's name; an image -> its file name
+    const name = path.basename(r.source) === 'config.json' ? path.basename(path.dirname(r.source)) : path.basename(r.source);
+    return { spec: r.spec, name: name || r.source };
   })();
   const context = opts.context !== undefined ? positiveInt(opts.context, '--context') : undefined;
   const prompts = opts.prompts !== undefined ? opts.prompts.split(',').map((s) => positiveInt(s.trim(), '--prompts')) : undefined;
