@@ -9,11 +9,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { permuteRopeRows } from '../../host/src/golden/rope.js';
-import { bf16Flushed } from '../../host/src/golden/weights.js';
-import { f32ToBf16FlushedBulk, normsToF16 } from '../../host/src/image/elements.js';
+import { normsToF16 } from '../../host/src/image/elements.js';
 import { encodePackedRows, encodeTernaryRows, laneOf, packStream, rowMap } from '../../host/src/image/pack.js';
 import { makePackLayout, packWeights, splitLanes, type WeightBlock } from '../../host/src/layout/index.js';
-import { f16ToF32, f32ToBf16, f32ToF16Sat } from '../../host/src/numerics/f16.js';
+import { bf16Flushed, f16ToF32, f32ToBf16, f32ToBf16FlushedBulk, f32ToF16Sat } from '../../host/src/numerics/f16.js';
 import { bitsToF32 } from '../../host/src/numerics/f32.js';
 import { packTernary, unpackTernary } from '../../host/src/quant/ternary.js';
 import { encodeTernary, paddedGroups, type TlmmMatrix } from '../../host/src/tlmm/encoding.js';

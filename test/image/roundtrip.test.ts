@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../host/src/checkpoint/tokenizer.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
 import { permuteRopeRows, ropeTable } from '../../host/src/golden/rope.js';
-import { bf16Flushed, quantizeHead } from '../../host/src/golden/weights.js';
+import { quantizeHead } from '../../host/src/golden/weights.js';
 import { decodeImageLinear } from '../../host/src/golden/weights-image.js';
 import { loadHwConfig } from '../../host/src/hwconfig/index.js';
 import {
@@ -27,7 +27,7 @@ import {
 } from '../../host/src/image/index.js';
 import { packWeights, splitLanes, tilePackLayout } from '../../host/src/layout/index.js';
 import { LINEAR_NAMES, type LinearName } from '../../host/src/model/spec.js';
-import { f32ToBf16, f32ToF16Sat } from '../../host/src/numerics/f16.js';
+import { bf16Flushed, f32ToBf16, f32ToF16Sat } from '../../host/src/numerics/f16.js';
 import { ftz32 } from '../../host/src/numerics/f32.js';
 import { encodeTernary, paddedGroups } from '../../host/src/tlmm/encoding.js';
 import { convert, expectTellme, testModel, tmpDir } from './helpers.js';

@@ -46,3 +46,21 @@ describe('binary32 arithmetic with flush to zero', () => {
     expect(ldexp32(1, -127)).toBe(0); // would be subnormal
   });
 });
+
+describe('roundHalfEven against a slow reference', () => {
+  it('agrees on ties, near-ties, large values and signed zeros', () => {
+    const slow = (x: number) => {
+      const f = Math.floor(x);
+      const d = x - f;
+      if (d < 0.5) return f;
+      if (d > 0.5) return f + 1;
+      return f % 2 === 0 ? f : f + 1;
+    };
+    const xs: number[] = [0.49999999999999994, 0.5000000000000001, 2 ** 51 + 0.5, 2 ** 51 + 1.5, 2 ** 52 + 1, -(2 ** 51) - 0.5, 1e300];
+    for (let i = -1000; i <= 1000; i++) xs.push(i / 4, i / 4 + 1e-9, i / 4 - 1e-9, i * 1e6 + 0.5);
+    for (const x of xs) expect(roundHalfEven(x), String(x)).toBe(slow(x) === 0 && x < 0 ? -0 : slow(x));
+    expect(Object.is(roundHalfEven(-0), -0)).toBe(true);
+    expect(Object.is(roundHalfEven(0.3), 0)).toBe(true);
+    expect(Object.is(roundHalfEven(-0.3), -0)).toBe(true);
+  });
+});

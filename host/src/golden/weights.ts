@@ -6,10 +6,13 @@
  * Built from a checkpoint (here) or from a model image (image/), which must give the same bits.
  */
 
-import type { Checkpoint } from '../checkpoint/types.js';
+import { EMBED_NAME, LM_HEAD_NAME } from '../checkpoint/names.js';
+import { forEachF32Chunk } from '../checkpoint/safetensors.js';
+import type { Checkpoint, TensorInfo } from '../checkpoint/types.js';
+import { TellmeError } from '../errors.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { LINEAR_NAMES, linearShape, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
-import { f32ToBf16 } from '../numerics/f16.js';
+import { f32ToBf16FlushedBulk } from '../numerics/f16.js';
 import { ftz32 } from '../numerics/f32.js';
 import { quantMultiplier, quantizeValue } from '../numerics/quant.js';
 import { absMax } from '../numerics/reduce.js';
@@ -88,11 +91,6 @@ function flushed(v: Float32Array): Float32Array {
   return v;
 }
 
-/** A bf16 subnormal (exponent bits 0) becomes a signed zero, like every other datapath value. */
-export function bf16Flushed(b: number): number {
-  return (b & 0x7f80) === 0 ? b & 0x8000 : b;
-}
-
 export function headStride(cols: number): number {
   return Math.ceil(cols / 16) * 16;
 }
@@ -109,14 +107,29 @@ export function quantizeHeadRow(data: Float32Array, off: number, cols: number, o
   return amax;
 }
 
-/** Quantise an output head row by row with the activation quantiser (docs/numerics.md §9). */
-export function quantizeHead(pool: KernelPool, data: Float32Array, rows: number, cols: number): LmHead {
+/** Space for an int8 head in the arena (zero padding to a 16-byte stride). */
+export function allocHead(pool: KernelPool, rows: number, cols: number): LmHead {
   const stride = headStride(cols);
   const off = pool.arena.alloc(rows * stride, 64);
-  const q = pool.arena.i8(off, rows * stride);
-  const rowAmax = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) rowAmax[r] = quantizeHeadRow(data, r * cols, cols, q, r * stride);
-  return { off, stride, rows, cols, rowAmax };
+  pool.arena.i8(off, rows * stride).fill(0);
+  return { off, stride, rows, cols, rowAmax: new Float32Array(rows) };
+}
+
+/** Quantise an output head row by row with the activation quantiser (docs/numerics.md §9). */
+export function quantizeHead(pool: KernelPool, data: Float32Array, rows: number, cols: number): LmHead {
+  const head = allocHead(pool, rows, cols);
+  const q = pool.arena.i8(head.off, rows * head.stride);
+  for (let r = 0; r < rows; r++) head.rowAmax[r] = quantizeHeadRow(data, r * cols, cols, q, r * head.stride);
+  return head;
+}
+
+/** Rows of the embedding / head converted per chunk while loading. */
+const HEAD_CHUNK_ROWS = 1024;
+
+function tensorInfo(ckpt: Checkpoint, name: string): TensorInfo {
+  const info = ckpt.tensors.get(name);
+  if (!info) throw new TellmeError('E_CHECKPOINT', `${ckpt.dir}: tensor ${name} is missing`, 'the checkpoint is incomplete; re-download it');
+  return info;
 }
 
 export async function goldenWeightsFromCheckpoint(
@@ -168,12 +181,28 @@ export async function goldenWeightsFromCheckpoint(
     });
   }
 
-  const emb = ckpt.embedding();
-  const embedding = new Uint16Array(emb.rows * emb.cols);
-  for (let i = 0; i < embedding.length; i++) embedding[i] = bf16Flushed(f32ToBf16(emb.data[i]!));
+  // Embedding and head stream in row chunks (the 2B-4T embedding is 1.3 GB as binary32); a tied
+  // head is quantised from the same chunks.
+  const h = spec.hiddenSize;
+  const vocab = spec.vocabSize;
+  const embedding = new Uint16Array(vocab * h);
+  const head = allocHead(pool, vocab, h);
+  const quantRows = (chunk: Float32Array, start: number) => {
+    for (let r = 0; r < chunk.length / h; r++) {
+      const row = start / h + r;
+      head.rowAmax[row] = quantizeHeadRow(chunk, r * h, h, pool.arena.i8(head.off, vocab * head.stride), row * head.stride);
+    }
+  };
+  forEachF32Chunk(
+    tensorInfo(ckpt, EMBED_NAME),
+    (chunk, start) => {
+      f32ToBf16FlushedBulk(chunk, embedding.subarray(start, start + chunk.length));
+      if (spec.tiedEmbeddings) quantRows(chunk, start);
+    },
+    HEAD_CHUNK_ROWS * h,
+  );
   tick('embedding');
-  const headSrc = spec.tiedEmbeddings ? emb : ckpt.lmHead();
-  const head = quantizeHead(pool, headSrc.data, headSrc.rows, headSrc.cols);
+  if (!spec.tiedEmbeddings) forEachF32Chunk(tensorInfo(ckpt, LM_HEAD_NAME), quantRows, HEAD_CHUNK_ROWS * h);
   tick('lm head');
 
   return {

@@ -26,13 +26,13 @@ import { beatCount } from '../layout/beats.js';
 import { checkDdrPlan, defaultContext, layerNormRoles, planDdr, tilePackLayout, type DdrPlan, type DdrRegion, type NormRole } from '../layout/ddr.js';
 import { checkUramPlan, planUram, type UramPlan } from '../layout/uram.js';
 import { LAYER_NORM_ROLES, LINEAR_NAMES, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
-import { bf16ToF32 } from '../numerics/f16.js';
+import { bf16ToF32, f32ToBf16FlushedBulk } from '../numerics/f16.js';
 import { ftz32 } from '../numerics/f32.js';
 import { projectRoot } from '../paths.js';
 import { maximaProblems } from '../plan/plan.js';
 import { weightScaleToMultiplier } from '../quant/ternary.js';
 import { checkBound, finiteAbsmax, layerBounds, layerWorst, LIMIT_LOG2, logitBound, type Worst } from './bounds.js';
-import { f32ToBf16FlushedBulk, normsToF16 } from './elements.js';
+import { normsToF16 } from './elements.js';
 import { alignTo, encodeHeader, FORMAT_NAME, FORMAT_VERSION, HEADER_BYTES, SECTION_ALIGNMENT, sha256Hex } from './format.js';
 import {
   IMAGE_DDR_KINDS,

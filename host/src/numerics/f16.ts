@@ -82,3 +82,30 @@ export function f32ToBf16(x: number): number {
   const lsb = (bits >>> 16) & 1;
   return ((bits + 0x7fff + lsb) >>> 16) & 0xffff;
 }
+
+/** A bf16 subnormal (exponent bits 0) becomes a signed zero, like every other datapath value. */
+export function bf16Flushed(b: number): number {
+  return (b & 0x7f80) === 0 ? b & 0x8000 : b;
+}
+
+/**
+ * out[i] = bf16Flushed(f32ToBf16(src[i])) for a whole array (the embedding), without a call per
+ * element. Returns max over i of (out[i] & 0x7fff), the largest magnitude's bits (>= 0x7f80: an
+ * infinity or NaN).
+ */
+export function f32ToBf16FlushedBulk(src: Float32Array, out: Uint16Array): number {
+  const n = src.length;
+  const u = new Uint32Array(src.buffer, src.byteOffset, n);
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const b = u[i]!;
+    let h: number;
+    if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) h = ((b >>> 16) | 0x40) & 0xffff;
+    else h = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+    if ((h & 0x7f80) === 0) h &= 0x8000;
+    out[i] = h;
+    const m = h & 0x7fff;
+    if (m > max) max = m;
+  }
+  return max;
+}

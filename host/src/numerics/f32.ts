@@ -64,9 +64,16 @@ export function bitsToF32(bits: number): number {
   return scratchF32[0]!;
 }
 
-/** Round a finite binary64 value to the nearest integer, ties to even. */
+/** 1.5 * 2^52: adding it to |x| < 2^51 leaves no fraction bits, so binary64 addition rounds x to an integer, ties to even. */
+const RNE_MAGIC = 6755399441055744;
+
+/** Round a finite binary64 value to the nearest integer, ties to even (C nearbyint; keeps -0). */
 export function roundHalfEven(x: number): number {
-  const r = Math.round(x); // ties toward +inf
-  if (r - x === 0.5 && r % 2 !== 0) return r - 1;
-  return r;
+  if (!(Math.abs(x) < 2 ** 51)) {
+    // |x| >= 2^51 (or NaN): binary64 values there are multiples of 0.5 or already integers.
+    const r = Math.round(x); // ties toward +inf
+    return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  }
+  const r = x + RNE_MAGIC - RNE_MAGIC;
+  return r === 0 ? x * 0 : r; // the sign of a zero result follows x, as in nearbyint
 }

@@ -27,6 +27,12 @@ export function unpackTernary(packed: Uint8Array, rows: number, cols: number, wh
   if (packed.length !== R * cols) {
     throw new TellmeError('E_CHECKPOINT', `${what}: ${packed.length} packed bytes, expected ${R} x ${cols} for ${rows} rows`);
   }
+  // A byte is invalid when one of its 2-bit fields is 3 (both bits set): check all bytes first,
+  // so the unpacking loop below needs no test per weight.
+  for (let p = 0; p < packed.length; p++) {
+    const b = packed[p]!;
+    if ((b & (b >>> 1) & 0x55) !== 0) throw invalidCode(packed, p, rows, cols, what);
+  }
   const out = new Int8Array(rows * cols);
   for (let r = 0; r < R; r++) {
     const src = r * cols;
@@ -35,20 +41,24 @@ export function unpackTernary(packed: Uint8Array, rows: number, cols: number, wh
       if (row >= rows) break;
       const shift = 2 * i;
       const dst = row * cols;
-      for (let c = 0; c < cols; c++) {
-        const code = (packed[src + c]! >>> shift) & 3;
-        if (code === 3) {
-          throw new TellmeError(
-            'E_CHECKPOINT',
-            `${what}: invalid ternary code 3 at packed byte [${r}, ${c}] bits ${shift + 1}:${shift} (weight row ${row}, column ${c}); valid codes are 0, 1, 2 (-1, 0, +1)`,
-            'The packed weights are corrupt or use another packing; re-download the checkpoint.',
-          );
-        }
-        out[dst + c] = code - 1;
-      }
+      for (let c = 0; c < cols; c++) out[dst + c] = ((packed[src + c]! >>> shift) & 3) - 1;
     }
   }
   return out;
+}
+
+function invalidCode(packed: Uint8Array, p: number, rows: number, cols: number, what: string): TellmeError {
+  const R = packedRows(rows);
+  const r = Math.floor(p / cols);
+  const c = p % cols;
+  let i = 0;
+  while (((packed[p]! >>> (2 * i)) & 3) !== 3) i++;
+  const shift = 2 * i;
+  return new TellmeError(
+    'E_CHECKPOINT',
+    `${what}: invalid ternary code 3 at packed byte [${r}, ${c}] bits ${shift + 1}:${shift} (weight row ${i * R + r}, column ${c}); valid codes are 0, 1, 2 (-1, 0, +1)`,
+    'The packed weights are corrupt or use another packing; re-download the checkpoint.',
+  );
 }
 
 /** Inverse of unpackTernary (padding slots get code 0, as HF's zero-initialised pack does). */

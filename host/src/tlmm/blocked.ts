@@ -20,14 +20,13 @@ export function blockIndices(m: TlmmMatrix, out: Uint8Array, block0 = 0): void {
   const blocks = blockCount(m.rows);
   for (let b = 0; b < blocks; b++) {
     const dstBlock = (block0 + b) * g * BLOCK_ROWS;
-    for (let lane = 0; lane < BLOCK_ROWS; lane++) {
-      const r = b * BLOCK_ROWS + lane;
-      if (r < m.rows) {
-        const src = r * g;
-        for (let k = 0; k < g; k++) out[dstBlock + k * BLOCK_ROWS + lane] = m.indices[src + k]!;
-      } else {
-        for (let k = 0; k < g; k++) out[dstBlock + k * BLOCK_ROWS + lane] = ZERO_INDEX;
-      }
+    const lanes = Math.min(BLOCK_ROWS, m.rows - b * BLOCK_ROWS);
+    if (lanes < BLOCK_ROWS) out.fill(ZERO_INDEX, dstBlock, dstBlock + g * BLOCK_ROWS);
+    // Sequential writes; 16 sequential read streams (one per row of the block).
+    const src0 = b * BLOCK_ROWS * g;
+    for (let k = 0; k < g; k++) {
+      const d = dstBlock + k * BLOCK_ROWS;
+      for (let lane = 0; lane < lanes; lane++) out[d + lane] = m.indices[src0 + lane * g + k]!;
     }
   }
 }

@@ -84,10 +84,23 @@ export function encodeTernary(
   const groups = paddedGroups(cols, groupsMultiple);
   const indices = out ?? new Uint8Array(rows * groups);
   if (indices.length !== rows * groups) throw new TellmeError('E_INTERNAL', 'encodeTernary: output size');
+  const full = Math.floor(cols / 3);
   for (let r = 0; r < rows; r++) {
     const src = r * cols;
     const dst = r * groups;
-    for (let g = 0; g < groups; g++) {
+    // Whole groups: (t+1) is 0..2 for a ternary value, so one unsigned compare checks all three.
+    for (let g = 0; g < full; g++) {
+      const p = src + 3 * g;
+      const a = values[p]! + 1;
+      const b = values[p + 1]! + 1;
+      const c = values[p + 2]! + 1;
+      if ((a >>> 0) > 2 || (b >>> 0) > 2 || (c >>> 0) > 2) {
+        throw new TellmeError('E_INTERNAL', `encodeTernary: non-ternary value in row ${r} near column ${3 * g}`);
+      }
+      indices[dst + g] = 9 * a + 3 * b + c; // = 13 + 9 t0 + 3 t1 + t2
+    }
+    // The last partial group and the padding groups.
+    for (let g = full; g < groups; g++) {
       const c = g * 3;
       const t0 = c < cols ? values[src + c]! : 0;
       const t1 = c + 1 < cols ? values[src + c + 1]! : 0;
