@@ -61,7 +61,7 @@ export function runPlan(opts: PlanCommandOptions, write: (s: string) => void = (
 export function register(program: Command): void {
   program
     .command('plan')
-    .description('Say whether a model fits a board and how fast it will run: URAM/DDR layout, resources, per-layer cycles, decode tokens/s and time to first token.')
+    .description('say whether a model fits a board and how fast it will run: URAM/DDR layout, resources, per-layer cycles, decode tokens/s and time to first token')
     .option('-m, --model <path>', 'Hugging Face checkpoint directory (config.json is enough), its config.json, or a model image')
     .option('-s, --shape <name>', `built-in model shape instead of --model (${Object.keys(BUILTIN_SHAPES).join(', ')})`)
     .option('-b, --board <name|file>', 'board profile name (hw/boards/*.json) or hardware description file', 'kv260')
