@@ -3,13 +3,15 @@
  * bitnet_b1_58-large (0.73B, preset bitnet-large-shape) and bitnet-b1.58-2B-4T (preset
  * bitnet-2b4t-shape), plus the time to open and fully verify the image.
  *
- *   npx tsx bench/convert.ts [--preset bitnet-2b4t-shape] [--board kv260] [--reps 3] [--force] [--json]
+ *   npx tsx bench/convert.ts [--preset bitnet-2b4t-shape] [--board kv260] [--reps 3] [--force] [--master] [--json]
+ *
+ * --master benchmarks the same shape with bf16 master weights (absmean-ternarised while converting).
  *
  * --force converts for a board the model does not fit (e.g. the fixed-shape kv260-paper build).
  *
  * The checkpoints are generated once into build/bench/<preset> (deterministic, seed 1); images go
  * to build/bench/<preset>.<board>.tlm. Every repetition converts in a fresh child process, so its
- * peak RSS (getrusage maxrss) is the conversion's alone. Targets (docs/measurements-convert.md):
+ * peak RSS (getrusage maxrss) is the conversion's alone. Targets (docs/measurements.md (section 6)):
  * 2B-4T under 60 s and under 2 GiB peak RSS on the 2-core development machine.
  */
 
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
+    master: { type: 'boolean', default: false },
   },
 });
 
@@ -41,9 +44,14 @@ interface RunResult {
   sections: number;
 }
 
+/** Where a preset's checkpoint is generated (a separate folder for its master-weight variant). */
+function benchDir(preset: string): string {
+  return `build/bench/${preset}${values.master ? '-master' : ''}`;
+}
+
 async function child(preset: string, board: string, force: boolean): Promise<void> {
-  const dir = `build/bench/${preset}`;
-  const out = `build/bench/${preset}.${board}.tlm`;
+  const dir = benchDir(preset);
+  const out = `${dir}.${board}.tlm`;
   const r = await convertCheckpoint(openCheckpoint(dir), out, { hw: loadHwConfig(board), force });
   const t = performance.now();
   openImage(out, { hw: board });
@@ -73,15 +81,15 @@ async function main(): Promise<void> {
   const reps = Number(values.reps);
   const results: Record<string, unknown>[] = [];
   for (const preset of presets) {
-    const dir = `build/bench/${preset}`;
+    const dir = benchDir(preset);
     if (!existsSync(`${dir}/config.json`)) {
       process.stderr.write(`generating ${dir} (once) ...\n`);
-      writeTestModel(dir, { preset });
+      writeTestModel(dir, { preset, ...(values.master ? { weights: 'master' as const } : {}) });
     }
     const runs: RunResult[] = [];
     for (let i = 0; i < reps; i++) {
       const self = fileURLToPath(import.meta.url);
-      const p = spawnSync(process.execPath, [...process.execArgv, self, '--child', '--preset', preset, '--board', board, ...(values.force ? ['--force'] : [])], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const p = spawnSync(process.execPath, [...process.execArgv, self, '--child', '--preset', preset, '--board', board, ...(values.force ? ['--force'] : []), ...(values.master ? ['--master'] : [])], { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (p.status !== 0) throw new Error(`child failed (${p.status}): ${p.stderr}`);
       const r = JSON.parse(p.stdout.trim().split('\n').pop()!) as RunResult;
       runs.push(r);

@@ -3,7 +3,7 @@
  * acceptance thresholds: on every default prompt (two id sequences and two text prompts) the
  * logit cosine is at least 0.99 at every prompt position and the first 8 greedy tokens are
  * identical. The tiny presets cover bitnet packed and master, 1bitllm and hf1bitllm; two
- * variants complete the tied/untied x GQA/MHA matrix. Figures: docs/measurements-eval.md.
+ * variants complete the tied/untied x GQA/MHA matrix. Figures: docs/measurements.md (section 3).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -4,7 +4,7 @@
  */
 
 import { TellmeError } from '../errors.js';
-import { f32, roundHalfEven } from '../numerics/f32.js';
+import { f32 } from '../numerics/f32.js';
 import type { ScaleConvention } from '../model/spec.js';
 
 /**
@@ -108,7 +108,10 @@ export function absmeanTernarize(source: Float32Array | F32ChunkSource, rows: nu
   let sum = 0;
   let seen = 0;
   each((chunk) => {
-    for (let i = 0; i < chunk.length; i++) sum += Math.abs(chunk[i]!);
+    // A local accumulator: a captured `sum` updated per element would be a boxed heap number.
+    let part = 0;
+    for (let i = 0; i < chunk.length; i++) part += Math.abs(chunk[i]!);
+    sum += part;
     seen += chunk.length;
   });
   if (seen !== n) throw new TellmeError('E_INTERNAL', `absmeanTernarize: got ${seen} values for ${rows} x ${cols}`);
@@ -118,8 +121,11 @@ export function absmeanTernarize(source: Float32Array | F32ChunkSource, rows: nu
   const values = new Int8Array(n);
   each((chunk, start) => {
     for (let i = 0; i < chunk.length; i++) {
-      const q = roundHalfEven(f32(chunk[i]! * s));
-      values[start + i] = q > 1 ? 1 : q < -1 ? -1 : q;
+      // clamp(roundHalfEven(v), -1, 1) with v = f32(W*s) is exactly this: round half to even
+      // gives >= 1 iff v > 0.5 (0.5 itself rounds to 0) and <= -1 iff v < -0.5. Written without
+      // branches: on Gaussian weights a branch per weight mispredicts half the time (4x slower).
+      const v = Math.fround(chunk[i]! * s);
+      values[start + i] = +(v > 0.5) - +(v < -0.5);
     }
   });
   return { values, gamma, s, scale: f32(1 / s) };

@@ -1,8 +1,8 @@
 /**
  * Golden vs float on the generated test models: one table row per (preset, seed), the figures of
- * docs/measurements-eval.md. Not a test (no assertions); run it directly:
+ * docs/measurements.md (section 3). Not a test (no assertions); run it directly:
  *
- *   npx tsx test/reference/eval-presets.ts [--presets a,b] [--seeds 1,2] [--steps 16]
+ *   npx tsx bench/eval-presets.ts [--presets a,b] [--seeds 1,2] [--steps 16]
  *       [--set '{"weightScale":[0.2,0.3]}'] [--detail] [--json]
  *
  * --set applies generator overrides (TestModelOptions) to every preset, to try knob settings.
@@ -12,9 +12,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openCheckpoint, loadTokenizer } from '../../host/src/checkpoint/index.js';
-import { evaluateCheckpoint, type EvalReport } from '../../host/src/eval/index.js';
-import { TEST_MODEL_PRESET_NAMES, writeTestModel, type TestModelInput, type TestModelPresetName } from '../../host/src/testmodels/index.js';
+import { openCheckpoint, loadTokenizer } from '../host/src/checkpoint/index.js';
+import { evaluateCheckpoint, type EvalReport } from '../host/src/eval/index.js';
+import { TEST_MODEL_PRESET_NAMES, writeTestModel, type TestModelInput, type TestModelPresetName } from '../host/src/testmodels/index.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
