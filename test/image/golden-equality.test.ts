@@ -109,7 +109,7 @@ describe('golden model from an image == golden model from the checkpoint, bit fo
   });
 
   const DEMO = `${projectRoot()}/models/tellme-shakespeare-6l`;
-  it.skipIf(!fs.existsSync(`${DEMO}/config.json`))('the bundled trained demo model (real weight statistics), kv260 and kv260-paper', async () => {
+  it('the bundled trained demo model (real weight statistics), kv260 and kv260-paper', async () => {
     const ckpt = openCheckpoint(DEMO);
     const a = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: 24 });
     models.push(a);

@@ -165,14 +165,12 @@ describe('writeTestModel', () => {
     expectTellme(() => writeTestModel(tmpDir('small-vocab'), { vocab: 100 }), 'E_USAGE', 'vocabulary');
   });
 
-  it('writes the bitnet_b1_58-large shape (~270 MB) in seconds, in the size the spec predicts', () => {
+  // How fast the big shapes are written is measured by bench/ scripts, not asserted here.
+  it('writes the bitnet_b1_58-large shape (~270 MB) in the size the spec predicts', () => {
     const dir = tmpDir('large');
-    const t0 = performance.now();
     let calls = 0;
     const r = writeTestModel(dir, { preset: 'bitnet-large-shape' }, { onProgress: () => calls++ });
-    const seconds = (performance.now() - t0) / 1000;
     try {
-      expect(seconds).toBeLessThan(30);
       const ck = openCheckpoint(dir);
       expect(ck.spec).toMatchObject({ numLayers: 24, hiddenSize: 1536, intermediateSize: 4096, numHeads: 16, vocabSize: 32002, weightStorage: 'packed' });
       // Packed linears are 1/4 byte per weight; embedding, norms and scales are bf16.
@@ -188,16 +186,4 @@ describe('writeTestModel', () => {
     }
   });
 
-  it.skipIf(!process.env['TELLME_BIG_TESTS'])('writes the 2B-4T shape (~1.2 GB) in well under a minute', () => {
-    const dir = tmpDir('2b4t');
-    const t0 = performance.now();
-    const r = writeTestModel(dir, { preset: 'bitnet-2b4t-shape' });
-    try {
-      expect((performance.now() - t0) / 1000).toBeLessThan(60);
-      expect(r.bytes).toBeGreaterThan(1.1e9);
-      expect(openCheckpoint(dir).spec).toMatchObject({ numLayers: 30, hiddenSize: 2560, numKvHeads: 5, vocabSize: 128256 });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });
