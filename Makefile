@@ -50,6 +50,7 @@ demo: deps build
 	./tools/demo.sh
 
 test: deps build
+	npx tsc -p tsconfig.check.json
 	npx vitest run
 
 clean:

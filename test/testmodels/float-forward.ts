@@ -117,7 +117,7 @@ export class FloatModel {
       });
       const group = sp.numHeads / sp.numKvHeads;
       xs = xs.map((x, pos) => {
-        let att = new Float64Array(sp.numHeads * d);
+        let att: Vec = new Float64Array(sp.numHeads * d);
         for (let h = 0; h < sp.numHeads; h++) {
           const g = Math.floor(h / group);
           const scores = [];
@@ -138,7 +138,7 @@ export class FloatModel {
         const m = this.rms(y, L.norms['post_attention']!);
         const gt = this.linear(L.lin.gate_proj, m, o);
         const up = this.linear(L.lin.up_proj, m, o);
-        let hh = gt.map((gv, i) => (sp.activation === 'relu2' ? Math.max(gv, 0) ** 2 : gv / (1 + Math.exp(-gv))) * up[i]!);
+        let hh: Vec = gt.map((gv, i) => (sp.activation === 'relu2' ? Math.max(gv, 0) ** 2 : gv / (1 + Math.exp(-gv))) * up[i]!);
         if (L.norms['ffn_sub']) hh = this.rms(hh, L.norms['ffn_sub']);
         const dn = this.linear(L.lin.down_proj, hh, o);
         for (let i = 0; i < hdim; i++) y[i]! += dn[i]!;
