@@ -3,9 +3,9 @@
  * Validation is JSON Schema (ajv, draft 2020-12) followed by the cross-field rules of derive.ts;
  * every error names the file and the field.
  */
+import { describeSchemaError, schemaValidator } from '../json-schema.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { TellmeError } from '../errors.js';
 import { projectRoot } from '../paths.js';
 import { checkConsistency, deriveHw } from './derive.js';
@@ -29,36 +29,11 @@ export function listBoards(): string[] {
     .sort();
 }
 
-let validator: ValidateFunction | null = null;
-function schemaValidator(): ValidateFunction {
-  if (validator) return validator;
-  const schema = JSON.parse(fs.readFileSync(schemaPath(), 'utf8')) as object;
-  const ajv = new Ajv2020({ allErrors: true, strict: true });
-  validator = ajv.compile(schema);
-  return validator;
-}
-
-function describeError(e: ErrorObject): string {
-  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    case 'required':
-      return `${where}: missing field "${(e.params as { missingProperty: string }).missingProperty}"`;
-    case 'enum':
-      return `${where}: ${e.message} (${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)})`;
-    case 'const':
-      return `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-    default:
-      return `${where}: ${e.message}`;
-  }
-}
-
 /** Validate a parsed object against the schema and the consistency rules. */
 export function validateHwConfig(obj: unknown, file: string): HwConfig {
-  const validate = schemaValidator();
+  const validate = schemaValidator(schemaPath());
   if (!validate(obj)) {
-    const errs = (validate.errors ?? []).map(describeError);
+    const errs = (validate.errors ?? []).map(describeSchemaError);
     throw new TellmeError(
       'E_HWCONFIG',
       `${file}: invalid hardware description:\n  ${errs.join('\n  ')}`,

@@ -5,9 +5,9 @@
  * the file (section bounds, checksums, the DDR map against the planner, the hardware hash).
  */
 
+import { describeSchemaError, schemaValidator } from '../json-schema.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { TellmeError } from '../errors.js';
 import type { HwConfig } from '../hwconfig/types.js';
 import type { DdrDtype, DdrKind, NormRole } from '../layout/ddr.js';
@@ -188,36 +188,11 @@ export function manifestSchemaPath(): string {
   return path.join(projectRoot(), 'host', 'src', 'image', 'manifest.schema.json');
 }
 
-let validator: ValidateFunction | null = null;
-function schemaValidator(): ValidateFunction {
-  if (validator) return validator;
-  const schema = JSON.parse(fs.readFileSync(manifestSchemaPath(), 'utf8')) as object;
-  const ajv = new Ajv2020({ allErrors: true, strict: true });
-  validator = ajv.compile(schema);
-  return validator;
-}
-
-function describe(e: ErrorObject): string {
-  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    case 'required':
-      return `${where}: missing field "${(e.params as { missingProperty: string }).missingProperty}"`;
-    case 'enum':
-      return `${where}: ${e.message} (${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)})`;
-    case 'const':
-      return `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
-    default:
-      return `${where}: ${e.message}`;
-  }
-}
-
 /** Validate a parsed manifest against the schema; throws E_IMAGE listing (at most 10) problems. */
 export function validateManifest(obj: unknown, file: string): ImageManifest {
-  const validate = schemaValidator();
+  const validate = schemaValidator(manifestSchemaPath());
   if (!validate(obj)) {
-    const errs = (validate.errors ?? []).map(describe);
+    const errs = (validate.errors ?? []).map(describeSchemaError);
     const shown = errs.slice(0, 10);
     if (errs.length > shown.length) shown.push(`... and ${errs.length - shown.length} more`);
     throw new TellmeError(
