@@ -40,13 +40,6 @@ export function loadTokenizer(dirArg: string): TokenizerBundle | null {
   const tokConfigFile = path.join(dir, 'tokenizer_config.json');
   const tokConfig = readJsonObject(tokConfigFile, 'E_TOKENIZER') ?? {};
 
-  let tokenizer: Tokenizer;
-  try {
-    tokenizer = new Tokenizer(tokenizerJson, tokConfig);
-  } catch (e) {
-    throw new TellmeError('E_TOKENIZER', `${tokenizerFile}: cannot build the tokenizer: ${(e as Error).message}`, 'Re-download tokenizer.json and tokenizer_config.json.');
-  }
-
   const configFile = path.join(dir, 'config.json');
   const genFile = path.join(dir, 'generation_config.json');
   const special = resolveSpecialTokens({
@@ -57,22 +50,53 @@ export function loadTokenizer(dirArg: string): TokenizerBundle | null {
     tokenizerConfig: tokConfig,
     tokenId: tokenIdLookup(tokenizerJson),
   });
+  return tokenizerBundle({
+    tokenizerJson,
+    tokenizerConfig: tokConfig,
+    chatTemplate: chatTemplateSource(dir, tokConfig, tokConfigFile),
+    bosTokenId: special.bos,
+    eosTokenIds: special.eos,
+    where: tokenizerFile,
+    templateWhere: tokConfigFile,
+    fix: 'Re-download tokenizer.json and tokenizer_config.json.',
+  });
+}
 
-  const source = chatTemplateSource(dir, tokConfig, tokConfigFile);
+export interface TokenizerParts {
+  tokenizerJson: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+  chatTemplate: string | null;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+  /** The file (or image) errors name. */
+  where: string;
+  /** Where the chat template comes from (tokenizer_config.json, or the image). */
+  templateWhere: string;
+  /** What to do when the tokenizer does not build. */
+  fix: string;
+}
+
+/** A TokenizerBundle from its parts (a checkpoint directory's files, or a model image's sections). */
+export function tokenizerBundle(p: TokenizerParts): TokenizerBundle {
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(p.tokenizerJson, p.tokenizerConfig);
+  } catch (e) {
+    throw new TellmeError('E_TOKENIZER', `${p.where}: cannot build the tokenizer: ${(e as Error).message}`, p.fix);
+  }
   let template: Template | null = null;
-  if (source !== null) {
+  if (p.chatTemplate !== null) {
     try {
-      template = new Template(source);
+      template = new Template(p.chatTemplate);
     } catch (e) {
-      throw new TellmeError('E_TOKENIZER', `${tokConfigFile}: chat_template does not parse: ${(e as Error).message}`, `Fix chat_template in ${tokConfigFile}.`);
+      throw new TellmeError('E_TOKENIZER', `${p.templateWhere}: chat_template does not parse: ${(e as Error).message}`, `Fix chat_template in ${p.templateWhere}.`);
     }
   }
   const templateVars: Record<string, string> = {};
   for (const k of TEMPLATE_TOKENS) {
-    const s = tokenString(tokConfig[k]);
+    const s = tokenString(p.tokenizerConfig[k]);
     if (s !== null) templateVars[k] = s;
   }
-
   let maxId = -1;
   for (const id of tokenizer.get_vocab(true).values()) if (id > maxId) maxId = id;
 
@@ -90,11 +114,11 @@ export function loadTokenizer(dirArg: string): TokenizerBundle | null {
       try {
         return template.render({ ...templateVars, messages, add_generation_prompt: opts?.addGenerationPrompt ?? false });
       } catch (e) {
-        throw new TellmeError('E_TOKENIZER', `${tokConfigFile}: chat_template failed to render: ${(e as Error).message}`, 'Check the messages (role and content strings) or fix the template.');
+        throw new TellmeError('E_TOKENIZER', `${p.templateWhere}: chat_template failed to render: ${(e as Error).message}`, 'Check the messages (role and content strings) or fix the template.');
       }
     },
-    bosTokenId: special.bos,
-    eosTokenIds: special.eos,
+    bosTokenId: p.bosTokenId,
+    eosTokenIds: p.eosTokenIds,
     vocabSize: maxId + 1,
   };
 }
