@@ -24,10 +24,9 @@ import { beatCount, joinLanes, unpackWeights } from '../layout/beats.js';
 import { tilePackLayout, type NormRole } from '../layout/ddr.js';
 import { LAYER_NORM_ROLES, type LayerNormRole, type LinearName } from '../model/spec.js';
 import { f32ToF16Sat } from '../numerics/f16.js';
-import { BLOCK_ROWS, blockCount, blockIndices } from '../tlmm/blocked.js';
 import { paddedGroups, ZERO_INDEX, type TlmmMatrix } from '../tlmm/encoding.js';
 import { GoldenModel } from './model.js';
-import { FUSED_PARTS, headStride, type FusedLinear, type FusedName, type GoldenLayer, type GoldenWeights, type LinearPart, type Progress } from './weights.js';
+import { headStride, placeLayers, type GoldenWeights, type Progress } from './weights.js';
 
 function imageError(image: ModelImage, what: string): TellmeError {
   return new TellmeError('E_IMAGE', `${image.path}: ${what}`, 'The image is damaged or was written by a faulty converter; re-run `tellme convert`.');
@@ -122,42 +121,16 @@ export function goldenWeightsFromImage(image: ModelImage, pool: KernelPool, opts
     return v;
   };
 
-  const layers: GoldenLayer[] = [];
-  for (let l = 0; l < spec.numLayers; l++) {
-    const fuse = (name: FusedName): FusedLinear => {
-      const parts = FUSED_PARTS[name];
-      const shapes = parts.map((p) => image.uram.linears.find((x) => x.linear === p)!);
-      const cols = shapes[0]!.cols;
-      const groups = paddedGroups(cols, 1);
-      const blocks = shapes.reduce((n, s) => n + blockCount(s.rows), 0);
-      const idxOff = pool.arena.alloc(blocks * BLOCK_ROWS * groups, 64);
-      const indices = pool.arena.u8(idxOff, blocks * BLOCK_ROWS * groups);
-      const out: LinearPart[] = [];
-      let block0 = 0;
-      for (const p of parts) {
-        const m = decodeImageLinear(image, l, p, norm);
-        blockIndices(m, indices, block0);
-        out.push({ name: p, row0: block0 * BLOCK_ROWS, rows: m.rows, scale: scaleOf(l, p) });
-        block0 += blockCount(m.rows);
-        tick(`layer ${l} ${p}`);
-      }
-      return { name, rows: blocks * BLOCK_ROWS, blocks, cols, groups, idxOff, parts: out };
-    };
-    const roles = new Set<LayerNormRole>(LAYER_NORM_ROLES.filter((r) => spec.subNorms || (r !== 'attn_sub' && r !== 'ffn_sub')));
-    const layerNorm = (role: LayerNormRole) => (roles.has(role) ? norm(role, l) : null);
-    layers.push({
-      qkv: fuse('qkv'),
-      o: fuse('o'),
-      gateUp: fuse('gate_up'),
-      down: fuse('down'),
-      norms: {
-        input: layerNorm('input'),
-        post_attention: layerNorm('post_attention'),
-        attn_sub: layerNorm('attn_sub'),
-        ffn_sub: layerNorm('ffn_sub'),
-      },
-    });
-  }
+  const roles = new Set<LayerNormRole>(LAYER_NORM_ROLES.filter((r) => spec.subNorms || (r !== 'attn_sub' && r !== 'ffn_sub')));
+  const layers = placeLayers(
+    spec,
+    pool,
+    {
+      linear: (l, p) => ({ matrix: decodeImageLinear(image, l, p, norm), scale: scaleOf(l, p) }),
+      norm: (l, role) => (roles.has(role) ? norm(role, l) : null),
+    },
+    tick,
+  );
   const finalNorm = norm('final', spec.numLayers - 1);
 
   const h = spec.hiddenSize;

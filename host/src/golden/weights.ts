@@ -17,7 +17,7 @@ import { ftz32 } from '../numerics/f32.js';
 import { quantMultiplier, quantizeValue } from '../numerics/quant.js';
 import { absMax } from '../numerics/reduce.js';
 import { BLOCK_ROWS, blockCount, blockIndices } from '../tlmm/blocked.js';
-import { encodeTernary, paddedGroups } from '../tlmm/encoding.js';
+import { encodeTernary, type TlmmMatrix } from '../tlmm/encoding.js';
 import { permuteRopeRows, ropeTable } from './rope.js';
 
 export type FusedName = 'qkv' | 'o' | 'gate_up' | 'down';
@@ -132,6 +132,53 @@ function tensorInfo(ckpt: Checkpoint, name: string): TensorInfo {
   return info;
 }
 
+/** Where the golden model's layers come from: a checkpoint, or a model image. */
+export interface LayerSource {
+  /** The TLMM indices of one linear (q/k rows already in consecutive-pair order) and its scale. */
+  linear(layer: number, name: LinearName): { matrix: TlmmMatrix; scale: number };
+  /** A per-layer norm weight (binary32, subnormals flushed); null when the model has none. */
+  norm(layer: number, role: LayerNormRole): Float32Array | null;
+}
+
+/** Place every layer's fused matrices (16-row-blocked indices) in the arena, with their norms. */
+export function placeLayers(spec: ModelSpec, pool: KernelPool, source: LayerSource, tick: (what: string) => void): GoldenLayer[] {
+  const layers: GoldenLayer[] = [];
+  for (let l = 0; l < spec.numLayers; l++) {
+    const fuse = (name: FusedName): FusedLinear => {
+      const placed = FUSED_PARTS[name].map((p) => {
+        const r = source.linear(l, p);
+        tick(`layer ${l} ${p}`);
+        return { name: p, ...r };
+      });
+      const { cols, groups } = placed[0]!.matrix;
+      const blocks = placed.reduce((n, p) => n + blockCount(p.matrix.rows), 0);
+      const idxOff = pool.arena.alloc(blocks * BLOCK_ROWS * groups, 64);
+      const indices = pool.arena.u8(idxOff, blocks * BLOCK_ROWS * groups);
+      const parts: LinearPart[] = [];
+      let block0 = 0;
+      for (const p of placed) {
+        blockIndices(p.matrix, indices, block0);
+        parts.push({ name: p.name, row0: block0 * BLOCK_ROWS, rows: p.matrix.rows, scale: p.scale });
+        block0 += blockCount(p.matrix.rows);
+      }
+      return { name, rows: blocks * BLOCK_ROWS, blocks, cols, groups, idxOff, parts };
+    };
+    layers.push({
+      qkv: fuse('qkv'),
+      o: fuse('o'),
+      gateUp: fuse('gate_up'),
+      down: fuse('down'),
+      norms: {
+        input: source.norm(l, 'input'),
+        post_attention: source.norm(l, 'post_attention'),
+        attn_sub: source.norm(l, 'attn_sub'),
+        ffn_sub: source.norm(l, 'ffn_sub'),
+      },
+    });
+  }
+  return layers;
+}
+
 export async function goldenWeightsFromCheckpoint(
   ckpt: Checkpoint,
   pool: KernelPool,
@@ -142,44 +189,22 @@ export async function goldenWeightsFromCheckpoint(
   let done = 0;
   const tick = (what: string) => opts.progress?.(++done, total, what);
 
-  const layers: GoldenLayer[] = [];
-  for (let l = 0; l < spec.numLayers; l++) {
-    const fuse = (name: FusedName): FusedLinear => {
-      const parts = FUSED_PARTS[name];
-      const cols = linearShape(spec, parts[0]!).cols;
-      const groups = paddedGroups(cols, GOLDEN_GROUPS_MULTIPLE);
-      const blocks = parts.reduce((n, p) => n + blockCount(linearShape(spec, p).rows), 0);
-      const idxOff = pool.arena.alloc(blocks * BLOCK_ROWS * groups, 64);
-      const indices = pool.arena.u8(idxOff, blocks * BLOCK_ROWS * groups);
-      const out: LinearPart[] = [];
-      let block0 = 0;
-      for (const p of parts) {
+  const layers = placeLayers(
+    spec,
+    pool,
+    {
+      linear: (l, p) => {
         const m = ckpt.linear(l, p);
         const values = p === 'q_proj' || p === 'k_proj' ? permuteRopeRows(m.values, m.rows, m.cols, spec.headDim) : m.values;
-        blockIndices(encodeTernary(values, m.rows, m.cols, GOLDEN_GROUPS_MULTIPLE), indices, block0);
-        out.push({ name: p, row0: block0 * BLOCK_ROWS, rows: m.rows, scale: ftz32(m.scale) });
-        block0 += blockCount(m.rows);
-        tick(`layer ${l} ${p}`);
-      }
-      return { name, rows: blocks * BLOCK_ROWS, blocks, cols, groups, idxOff, parts: out };
-    };
-    const norm = (role: LayerNormRole) => {
-      const w = ckpt.layerNorm(l, role);
-      return w ? flushed(w) : null;
-    };
-    layers.push({
-      qkv: fuse('qkv'),
-      o: fuse('o'),
-      gateUp: fuse('gate_up'),
-      down: fuse('down'),
-      norms: {
-        input: norm('input'),
-        post_attention: norm('post_attention'),
-        attn_sub: norm('attn_sub'),
-        ffn_sub: norm('ffn_sub'),
+        return { matrix: encodeTernary(values, m.rows, m.cols, GOLDEN_GROUPS_MULTIPLE), scale: ftz32(m.scale) };
       },
-    });
-  }
+      norm: (l, role) => {
+        const w = ckpt.layerNorm(l, role);
+        return w ? flushed(w) : null;
+      },
+    },
+    tick,
+  );
 
   // Embedding and head stream in row chunks (the 2B-4T embedding is 1.3 GB as binary32); a tied
   // head is quantised from the same chunks.

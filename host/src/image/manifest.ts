@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TellmeError } from '../errors.js';
 import type { HwConfig } from '../hwconfig/types.js';
-import type { DdrDtype, DdrKind, NormRole } from '../layout/ddr.js';
+import type { DdrDtype, DdrKind, DdrRegion, NormRole } from '../layout/ddr.js';
 import type { LayerNormRole, LinearName, ModelFamily, ModelSpec, WeightStorage, ScaleConvention } from '../model/spec.js';
 import { projectRoot } from '../paths.js';
 
@@ -33,18 +33,7 @@ export interface SectionRecord {
   ddr_offset: number | null;
 }
 
-export interface DdrRegionRecord {
-  name: string;
-  kind: DdrKind;
-  offset: number;
-  size: number;
-  dtype: DdrDtype;
-  shape: number[];
-  layer?: number;
-  linear?: LinearName;
-  tile?: number;
-  lane?: number;
-  role?: NormRole;
+export interface DdrRegionRecord extends DdrRegion {
   /** True when the image holds its contents (a section of the same name). */
   in_image: boolean;
 }
