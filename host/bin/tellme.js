@@ -3,10 +3,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const compiled = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const compiled = fileURLToPath(new URL('../../dist/cli/run.js', import.meta.url));
 if (!existsSync(compiled)) {
   process.stderr.write('tellme: the CLI is not built yet.\n  fix: run `npm ci && npm run build` (or `make build`) in the project root.\n');
   process.exit(1);
 }
-const { main } = await import(compiled);
-process.exitCode = await main(process.argv);
+await import(compiled);
