@@ -508,23 +508,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    rc = 1
-    try:
-        rc = main()
-    except SystemExit as e:
-        rc = e.code if isinstance(e.code, int) else 1
-    except BaseException:
-        traceback.print_exc()
-        rc = 1
-    finally:
-        sys.stdout.flush()
-        try:
-            args = parse_args(sys.argv[1:])
-            if args.bundle and os.path.isdir(args.out):
-                bc.make_bundle(args.out, args.bundle)
-        except SystemExit:
-            pass
-        except Exception:
-            traceback.print_exc()
-        sys.stdout.flush()
-    sys.exit(rc)
+    bc.run_cli(main, parse_args)

@@ -79,6 +79,33 @@ def start_run_log(path):
     return fh
 
 
+def run_cli(main, parse_args, exclude_top=lambda args: ()):
+    """Run main() and exit with its status; whatever happened, then pack --out into --bundle
+    (the bundle is how results leave a lent GPU machine, so it is made after failures too)."""
+    import traceback
+
+    rc = 1
+    try:
+        rc = main()
+    except SystemExit as e:
+        rc = e.code if isinstance(e.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        rc = 1
+    finally:
+        sys.stdout.flush()
+        try:
+            args = parse_args(sys.argv[1:])
+            if args.bundle and os.path.isdir(args.out):
+                make_bundle(args.out, args.bundle, exclude_top(args))
+        except SystemExit:
+            pass
+        except Exception:
+            traceback.print_exc()
+        sys.stdout.flush()
+    sys.exit(rc)
+
+
 def make_bundle(out_dir, bundle_path, exclude_top=()):
     """tar.gz of out_dir (top-level entries in exclude_top left out), for machines that return few files."""
     import tarfile

@@ -1119,30 +1119,5 @@ def main(argv=None):
     return 0
 
 
-def _bundle_if_asked(argv):
-    """Runs after main, whatever happened: the bundle is how the results leave a lent GPU machine."""
-    try:
-        a = parse_args(argv)
-    except SystemExit:
-        return
-    if a.bundle and os.path.isdir(a.out):
-        try:
-            bc.make_bundle(a.out, a.bundle, () if a.bundle_master else ("master",))
-        except Exception:
-            traceback.print_exc()
-
-
 if __name__ == "__main__":
-    rc = 1
-    try:
-        rc = main()
-    except SystemExit as e:
-        rc = e.code if isinstance(e.code, int) else 1
-    except BaseException:
-        traceback.print_exc()
-        rc = 1
-    finally:
-        sys.stdout.flush()
-        _bundle_if_asked(sys.argv[1:])
-        sys.stdout.flush()
-    sys.exit(rc)
+    bc.run_cli(main, parse_args, lambda a: () if a.bundle_master else ("master",))
