@@ -39,6 +39,18 @@ export function attentionScale(headDim: number): number {
   return f32(1 / f32(Math.sqrt(headDim)));
 }
 
+/** s = f32(dot16(q_h, k_j) * scale): the score of query head h (at q[qh..]) against key j. */
+function score(shape: AttentionShape, q: Float32Array, qh: number, cache: KvLayerCache, j: number, kvh: number): number {
+  const d = shape.headDim;
+  return f32(dot16(q, qh, cache.k, (j * shape.numKvHeads + kvh) * d, d) * shape.scale);
+}
+
+/** out_t = f32(o_t * f32(1 / l)) for one head. */
+function normalise(o: Float64Array, l: number, out: Float32Array, off: number): void {
+  const rl = f32(1 / l);
+  for (let t = 0; t < o.length; t++) out[off + t] = f32(o[t]! * rl);
+}
+
 /** Online-softmax attention of the query at position `pos` (keys pos..0). */
 export function prefillAttention(
   shape: AttentionShape,
@@ -49,7 +61,7 @@ export function prefillAttention(
   out: Float32Array,
   outOff: number,
 ): void {
-  const { numHeads, numKvHeads, headDim: d, scale } = shape;
+  const { numHeads, numKvHeads, headDim: d } = shape;
   const kvDim = numKvHeads * d;
   const group = numHeads / numKvHeads;
   const o = new Float64Array(d);
@@ -61,7 +73,7 @@ export function prefillAttention(
     o.fill(0);
     for (let j = pos; j >= 0; j--) {
       const kOff = j * kvDim + kvh * d;
-      const s = f32(dot16(q, qh, cache.k, kOff, d) * scale);
+      const s = score(shape, q, qh, cache, j, kvh);
       const mNew = s > m ? s : m;
       const a = exp32(f32(m - mNew));
       const b = exp32(f32(s - mNew));
@@ -69,8 +81,7 @@ export function prefillAttention(
       for (let t = 0; t < d; t++) o[t] = f32(f32(o[t]! * a) + f32(b * cache.v[kOff + t]!));
       m = mNew;
     }
-    const rl = f32(1 / l);
-    for (let t = 0; t < d; t++) out[outOff + h * d + t] = f32(o[t]! * rl);
+    normalise(o, l, out, outOff + h * d);
   }
 }
 
@@ -84,7 +95,7 @@ export function decodeAttention(
   out: Float32Array,
   outOff: number,
 ): void {
-  const { numHeads, numKvHeads, headDim: d, scale } = shape;
+  const { numHeads, numKvHeads, headDim: d } = shape;
   const kvDim = numKvHeads * d;
   const group = numHeads / numKvHeads;
   const scores = new Float64Array(pos + 1);
@@ -94,7 +105,7 @@ export function decodeAttention(
     const qh = qOff + h * d;
     let m = -Infinity;
     for (let j = 0; j <= pos; j++) {
-      const s = f32(dot16(q, qh, cache.k, j * kvDim + kvh * d, d) * scale);
+      const s = score(shape, q, qh, cache, j, kvh);
       scores[j] = s;
       if (s > m) m = s;
     }
@@ -106,7 +117,6 @@ export function decodeAttention(
       const vOff = j * kvDim + kvh * d;
       for (let t = 0; t < d; t++) o[t] = f32(o[t]! + f32(e * cache.v[vOff + t]!));
     }
-    const rl = f32(1 / l);
-    for (let t = 0; t < d; t++) out[outOff + h * d + t] = f32(o[t]! * rl);
+    normalise(o, l, out, outOff + h * d);
   }
 }
