@@ -68,8 +68,6 @@ export interface SamplingOptions {
   topP: number;
 }
 
-export const GREEDY: SamplingOptions = { temperature: 0, topK: 0, topP: 1 };
-
 export function validateSampling(o: SamplingOptions): void {
   if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) {
     throw new TellmeError('E_USAGE', `temperature must be a finite number >= 0 (got ${o.temperature})`);

@@ -60,8 +60,3 @@ export function rmsMax(
   }
   return amax;
 }
-
-/** The MAX half alone (for models without a sub-norm before a BitLinear). */
-export function maxOnly(x: ArrayLike<number>, off: number, n: number): number {
-  return absMax(x, off, n);
-}
