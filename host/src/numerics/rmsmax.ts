@@ -18,11 +18,6 @@ import { f32, frexpExponent, ldexp32 } from './f32.js';
 import { rsqrt32 } from './functions.js';
 import { absMax, sumSquares16 } from './reduce.js';
 
-export interface RmsMaxResult {
-  /** max |y_i| of the normalised output (input to the next quantiser). */
-  amax: number;
-}
-
 /** f32(1/n): the mean's reciprocal, a constant per vector length. */
 export function invLength(n: number): number {
   return f32(1 / n);

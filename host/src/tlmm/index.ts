@@ -1,3 +1,0 @@
-export * from './encoding.js';
-export * from './tables.js';
-export * from './blocked.js';
