@@ -11,6 +11,8 @@ export type ActivationRead = 'serial' | 'parallel';
 export type TableBuffering = 'single' | 'pingpong';
 export type LmHeadPlacement = 'arm' | 'fabric';
 export type ActivationFormat = 'fp16' | 'fp32';
+export type KvFormat = 'fp16' | 'int8';
+export type LmHeadMode = 'int8' | 'ternary-shortlist';
 
 export interface HwConfig {
   $schema?: string;
@@ -98,6 +100,12 @@ export interface HwConfig {
     arm_threads: number;
     arm_bandwidth_gbps: number;
     arm_int8_gmacs: number;
+  };
+  /** The per-build choices of the arithmetic contract (docs/numerics.md). */
+  numerics: {
+    kv_format: KvFormat;
+    lm_head: LmHeadMode;
+    shortlist_k: number;
   };
   host: {
     call_overhead_us: number;
