@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { openCheckpoint } from '../host/src/checkpoint/open.js';
 import { GoldenModel } from '../host/src/golden/model.js';
-import { argmax } from '../host/src/golden/sampling.js';
+import { argmax } from '../host/src/runtime/sampling.js';
 import { writeTestModel, type TestModelPresetName } from '../host/src/testmodels/index.js';
 
 const { values } = parseArgs({

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../host/src/checkpoint/index.js';
 import { cosine, maxAbsError } from '../../host/src/eval/index.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
-import { argmax } from '../../host/src/golden/sampling.js';
+import { argmax } from '../../host/src/runtime/sampling.js';
 import { loadOracle, ORACLE_MODELS } from '../helpers/hf-oracle.js';
 
 describe('golden model vs transformers (committed oracle)', () => {

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { permuteRopeRows } from '../../host/src/golden/rope.js';
+import { permuteRopeRows } from '../../host/src/numerics/rope.js';
 import { normsToF16 } from '../../host/src/image/elements.js';
 import { encodePackedRows, encodeTernaryRows, laneOf, packStream, rowMap } from '../../host/src/image/pack.js';
 import { makePackLayout, packWeights, splitLanes, type WeightBlock } from '../../host/src/layout/index.js';

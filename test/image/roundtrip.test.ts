@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../host/src/checkpoint/tokenizer.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
-import { permuteRopeRows, ropeTable } from '../../host/src/golden/rope.js';
+import { permuteRopeRows, ropeTable } from '../../host/src/numerics/rope.js';
 import { quantizeHead } from '../../host/src/golden/weights.js';
 import { decodeImageLinear } from '../../host/src/golden/weights-image.js';
 import { loadHwConfig } from '../../host/src/hwconfig/index.js';

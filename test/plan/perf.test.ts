@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadHwConfig, hwConfigHash, type HwConfig } from '../../host/src/hwconfig/index.js';
+import { loadHwConfig, hwConfigHash, maximaProblems, type HwConfig } from '../../host/src/hwconfig/index.js';
 import { planUram } from '../../host/src/layout/index.js';
 import {
   ablationConfigs,
@@ -8,7 +8,6 @@ import {
   decodePass,
   estimateResources,
   makePlan,
-  maximaProblems,
   prefillAttention,
   prefillPass,
   rpaPairs,

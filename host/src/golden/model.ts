@@ -17,7 +17,7 @@ import { dequantFactor, headDequantFactor, quantizeToken } from '../numerics/qua
 import { absMax } from '../numerics/reduce.js';
 import { rmsMax } from '../numerics/rmsmax.js';
 import { attentionScale, decodeAttention, prefillAttention, type AttentionShape, type KvLayerCache } from './attention.js';
-import { applyRope } from './rope.js';
+import { applyRope } from '../numerics/rope.js';
 import { goldenWeightsFromCheckpoint, type FusedLinear, type GoldenWeights, type Progress } from './weights.js';
 
 export interface GoldenOptions {

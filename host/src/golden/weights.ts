@@ -14,11 +14,10 @@ import type { KernelPool } from '../kernels/pool.js';
 import { LINEAR_NAMES, linearShape, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
 import { f32ToBf16FlushedBulk } from '../numerics/f16.js';
 import { ftz32 } from '../numerics/f32.js';
-import { quantMultiplier, quantizeValue } from '../numerics/quant.js';
-import { absMax } from '../numerics/reduce.js';
+import { quantizeHeadRow } from '../quant/head.js';
 import { BLOCK_ROWS, blockCount, blockIndices } from '../tlmm/blocked.js';
 import { encodeTernary, type TlmmMatrix } from '../tlmm/encoding.js';
-import { permuteRopeRows, ropeTable } from './rope.js';
+import { permuteRopeRows, ropeTable } from '../numerics/rope.js';
 
 export type FusedName = 'qkv' | 'o' | 'gate_up' | 'down';
 
@@ -93,18 +92,6 @@ function flushed(v: Float32Array): Float32Array {
 
 export function headStride(cols: number): number {
   return Math.ceil(cols / 16) * 16;
-}
-
-/**
- * Quantise one head row data[off, off+cols) with the activation quantiser (docs/numerics.md §9)
- * into out[outOff..]; returns its absmax (stored as the row's binary32 scale). Shared by
- * quantizeHead and the image writer, so both produce the same bytes.
- */
-export function quantizeHeadRow(data: Float32Array, off: number, cols: number, out: Int8Array, outOff: number): number {
-  const amax = absMax(data, off, cols);
-  const s = quantMultiplier(amax);
-  for (let c = 0; c < cols; c++) out[outOff + c] = quantizeValue(data[off + c]!, s);
-  return amax;
 }
 
 /** Space for an int8 head in the arena (zero padding to a 16-byte stride). */

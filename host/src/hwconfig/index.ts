@@ -2,3 +2,4 @@ export type { HwConfig, HwDerived, LoadedHwConfig, BeatPacking, WeightLayout, Lm
 export { loadHwConfig, listBoards, validateHwConfig, hwConfigFromObject, boardsDir, schemaPath } from './load.js';
 export { deriveHw, checkConsistency, accumulatorBitsFor, paddedReduction, PAPER_NORM_BITS } from './derive.js';
 export { canonicalJson, hwConfigHash, HASH_EXCLUDED_FIELDS } from './hash.js';
+export { maximaProblems } from './maxima.js';

@@ -3,7 +3,7 @@
  *
  * Two stages per matrix:
  *  1. encode: ternary weights -> TLMM indices [rows][groups] (docs/numerics.md §6.1), with the
- *     q/k RoPE row permutation (golden/rope.ts permuteRopeRows) folded in as a row map. From HF
+ *     q/k RoPE row permutation (numerics/rope.ts permuteRopeRows) folded in as a row map. From HF
  *     block-packed bytes this needs no Int8 intermediate: with codes c = t + 1 (0, 1, 2),
  *     idx = 13 + 9 t0 + 3 t1 + t2 = 9 c0 + 3 c1 + c2.
  *  2. pack: the indices of one tile -> the bytes of its beat stream, bit for bit what
@@ -20,7 +20,7 @@ import type { PackLayout } from '../layout/beats.js';
 import { packedBytes } from '../layout/beats.js';
 import { ZERO_INDEX } from '../tlmm/encoding.js';
 
-/** Destination row -> source row of the consecutive-pair RoPE permutation (golden/rope.ts). */
+/** Destination row -> source row of the consecutive-pair RoPE permutation (numerics/rope.ts). */
 export function ropeSourceRow(r: number, headDim: number): number {
   const half = headDim / 2;
   const head = Math.floor(r / headDim);

@@ -11,41 +11,27 @@
  * image behind.
  */
 
-import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseQuantizationConfig } from '../checkpoint/config.js';
-import { EMBED_NAME, LM_HEAD_NAME, linearWeightName, weightScaleName } from '../checkpoint/names.js';
-import { forEachF32Chunk, readTensorBytes, readTensorF32 } from '../checkpoint/safetensors.js';
-import type { Checkpoint, TensorInfo } from '../checkpoint/types.js';
+import type { Checkpoint } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
-import { quantizeHeadRow } from '../golden/weights.js';
-import { ropeTable } from '../golden/rope.js';
+import { maximaProblems } from '../hwconfig/maxima.js';
 import type { LoadedHwConfig } from '../hwconfig/types.js';
-import { beatCount } from '../layout/beats.js';
-import { checkDdrPlan, defaultContext, layerNormRoles, planDdr, tilePackLayout, type DdrPlan, type DdrRegion, type NormRole } from '../layout/ddr.js';
+import { checkDdrPlan, defaultContext, planDdr, type DdrPlan, type NormRole } from '../layout/ddr.js';
 import { checkUramPlan, planUram, type UramPlan } from '../layout/uram.js';
-import { LAYER_NORM_ROLES, LINEAR_NAMES, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
-import { bf16ToF32, f32ToBf16FlushedBulk } from '../numerics/f16.js';
-import { ftz32 } from '../numerics/f32.js';
+import { LINEAR_NAMES, type ModelSpec } from '../model/spec.js';
+import { ropeTable } from '../numerics/rope.js';
 import { projectRoot } from '../paths.js';
-import { maximaProblems } from '../plan/plan.js';
-import { weightScaleToMultiplier } from '../quant/ternary.js';
-import { checkBound, finiteAbsmax, layerBounds, layerWorst, LIMIT_LOG2, logitBound, type Worst } from './bounds.js';
+import { checkBound, layerWorst, LIMIT_LOG2, logitBound, type Worst } from './bounds.js';
+import { normOf, readConvertInputs, type ConvertInputs } from './convert-inputs.js';
 import { normsToF16 } from './elements.js';
-import { alignTo, encodeHeader, FORMAT_NAME, FORMAT_VERSION, HEADER_BYTES, SECTION_ALIGNMENT, sha256Hex } from './format.js';
-import {
-  IMAGE_DDR_KINDS,
-  type DdrRegionRecord,
-  type ImageManifest,
-  type LayerBoundRecord,
-  type MatrixRecord,
-  type SectionRecord,
-  type TokenizerRecord,
-  type UramRecord,
-} from './manifest.js';
-import { ddrNormRegion, ddrRegionRecord, f32Hex, hostNormSection, TOKENIZER_CONFIG_SECTION, TOKENIZER_JSON_SECTION, uramRecord } from './records.js';
-import { encodePackedRows, encodeTernaryRows, laneOf, packStream, rowMap } from './pack.js';
+import { FORMAT_NAME, FORMAT_VERSION } from './format.js';
+import { asBytes, ImageFile } from './image-file.js';
+import type { ImageManifest, NumericsRecord, TokenizerRecord } from './manifest.js';
+import { ddrNormRegion, ddrRegionRecord, hostNormSection, TOKENIZER_CONFIG_SECTION, TOKENIZER_JSON_SECTION, uramRecord } from './records.js';
+import { sectionTable, type SectionTable } from './section-table.js';
+import { writeEmbeddingAndHead, type EmbeddingWritten } from './write-embedding.js';
+import { writeWeights, type WeightsWritten } from './write-weights.js';
 
 export type ConvertProgress = (done: number, total: number, what: string) => void;
 
@@ -79,62 +65,15 @@ export function converterVersion(): string {
   }
 }
 
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** A section being written: positioned writes at its offset, hashed as they go. */
-class SectionSink {
-  private readonly hash: Hash = createHash('sha256');
-  private written = 0;
-  constructor(
-    readonly rec: SectionRecord,
-    private readonly fd: number,
-  ) {}
-
-  write(bytes: Uint8Array): void {
-    if (this.written + bytes.length > this.rec.size) {
-      throw new TellmeError('E_INTERNAL', `section ${this.rec.name}: ${this.written + bytes.length} bytes written, planned ${this.rec.size}`);
-    }
-    writeAt(this.fd, bytes, this.rec.offset + this.written);
-    this.hash.update(bytes);
-    this.written += bytes.length;
-  }
-
-  finish(): void {
-    if (this.written !== this.rec.size) {
-      throw new TellmeError('E_INTERNAL', `section ${this.rec.name}: ${this.written} bytes written, planned ${this.rec.size}`);
-    }
-    this.rec.sha256 = this.hash.digest('hex');
-  }
-}
-
-function writeAt(fd: number, bytes: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
-}
-
-function asBytes(v: ArrayBufferView): Uint8Array {
-  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-}
-
-/** tokenizer_config.json's chat template (a string, a named list, or chat_template.jinja), as loadTokenizer reads it. */
-function chatTemplate(dir: string, tokConfig: Record<string, unknown> | null): string | null {
-  const t = tokConfig?.['chat_template'];
-  if (typeof t === 'string') return t;
-  if (Array.isArray(t)) {
-    const named = (t as { name?: unknown; template?: unknown }[]).find((x) => x && x.name === 'default') ?? t[0];
-    if (named && typeof named.template === 'string') return named.template;
-    return null;
-  }
-  const jinja = path.join(dir, 'chat_template.jinja');
-  return fs.existsSync(jinja) ? fs.readFileSync(jinja, 'utf8') : null;
-}
-
-function readOptional(file: string): Uint8Array | null {
-  return fs.existsSync(file) ? new Uint8Array(fs.readFileSync(file)) : null;
+export interface ImagePlan {
+  context: number;
+  uram: UramPlan;
+  ddr: DdrPlan;
+  problems: string[];
 }
 
 /** Everything the plan says, before any weight is read: context, fit problems, URAM and DDR plans. */
-export function planImage(spec: ModelSpec, hw: LoadedHwConfig, context?: number): { context: number; uram: UramPlan; ddr: DdrPlan; problems: string[] } {
+export function planImage(spec: ModelSpec, hw: LoadedHwConfig, context?: number): ImagePlan {
   const capacity = defaultContext(spec, hw);
   const ctx = context ?? capacity;
   if (!Number.isSafeInteger(ctx) || ctx < 1 || ctx > spec.maxPositions) {
@@ -151,52 +90,53 @@ export function planImage(spec: ModelSpec, hw: LoadedHwConfig, context?: number)
   return { context: ctx, uram, ddr, problems };
 }
 
-interface NormSet {
-  layers: Record<LayerNormRole, Float32Array | null>[];
-  final: Float32Array;
-}
-
-function readNorms(ckpt: Checkpoint): NormSet {
-  const spec = ckpt.spec;
-  const flush = (v: Float32Array) => {
-    for (let i = 0; i < v.length; i++) v[i] = ftz32(v[i]!);
-    return v;
-  };
-  const layers: Record<LayerNormRole, Float32Array | null>[] = [];
-  for (let l = 0; l < spec.numLayers; l++) {
-    const rec = {} as Record<LayerNormRole, Float32Array | null>;
-    for (const role of LAYER_NORM_ROLES) {
-      const w = ckpt.layerNorm(l, role);
-      rec[role] = w ? flush(w) : null;
-    }
-    layers.push(rec);
-  }
-  return { layers, final: flush(ckpt.finalNorm()) };
-}
-
-function normOf(norms: NormSet, role: NormRole, layer: number): Float32Array {
-  const v = role === 'final' ? norms.final : norms.layers[layer]![role];
-  if (!v) throw new TellmeError('E_INTERNAL', `no ${role} norm in layer ${layer}`);
-  return v;
-}
-
 /**
- * Convert a checkpoint into a model image at outPath for the hardware set opts.hw.
+ * Convert a checkpoint into a model image at outPath for the hardware set opts.hw, in the steps of
+ * docs/image-format.md: plan (§6), small inputs, section table (§1-2), then into a temporary file
+ * the norms and RoPE table, the ternary weights, the embedding and LM head, the overflow bound
+ * (§3.1), the manifest (§3) and the header (§1.1), renamed onto outPath when complete.
  * Throws E_FIT (does not fit, unless force), E_NUMERICS (overflow bound), or checkpoint errors.
  */
 export async function convertCheckpoint(ckpt: Checkpoint, outPath: string, opts: ConvertOptions): Promise<ConvertResult> {
   const t0 = performance.now();
   const spec = ckpt.spec;
   const hw = opts.hw;
-  const { context, uram, ddr, problems } = planImage(spec, hw, opts.context);
-  if (problems.length > 0 && !opts.force) {
-    throw new TellmeError(
-      'E_FIT',
-      `the model does not fit ${hw.config.name}: ${problems.join('; ')}`,
-      'Use a board whose synthesised maxima and memory hold this model (`tellme plan` shows why), or pass --force to write the image anyway (for simulation; the problems are recorded in the image).',
-    );
-  }
+  const plan = planImage(spec, hw, opts.context);
+  refuseUnfit(plan, hw, opts.force);
+  const target = checkOutputPath(outPath);
+  const inputs = readConvertInputs(ckpt);
   const fp16 = hw.config.architecture.activation_format === 'fp16';
+  const table = sectionTable(spec, plan.ddr, fp16, inputs);
+
+  const chunkRows = Math.max(1, opts.chunkRows ?? Math.floor((1 << 20) / spec.hiddenSize));
+  const embChunks = Math.ceil(spec.vocabSize / chunkRows);
+  const total = spec.numLayers * LINEAR_NAMES.length + embChunks * (spec.tiedEmbeddings ? 1 : 2) + 1;
+  let done = 0;
+  const progress = (what: string) => opts.progress?.(++done, total, what);
+
+  const { manifest, fileBytes } = await ImageFile.write(target, table.sections, table.manifestOffset, async (file) => {
+    const normsF16 = new NormsF16(inputs);
+    writeNormsAndRope(file, table, inputs, fp16 ? normsF16 : null, spec, plan.context);
+    progress('norms, RoPE table');
+    const weights = await writeWeights(ckpt, hw, plan, inputs, file, (role, layer) => normsF16.bits(role, layer), progress);
+    const embedding = writeEmbeddingAndHead(ckpt, file, chunkRows, progress);
+    const numerics = overflowRecord(spec, hw, inputs, weights, embedding, fp16 ? normsF16 : null);
+    return buildManifest(spec, hw, plan, inputs, table, weights, numerics);
+  });
+  return { path: target, manifest, fileBytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+function refuseUnfit(plan: ImagePlan, hw: LoadedHwConfig, force: boolean | undefined): void {
+  if (plan.problems.length === 0 || force) return;
+  throw new TellmeError(
+    'E_FIT',
+    `the model does not fit ${hw.config.name}: ${plan.problems.join('; ')}`,
+    'Use a board whose synthesised maxima and memory hold this model (`tellme plan` shows why), or pass --force to write the image anyway (for simulation; the problems are recorded in the image).',
+  );
+}
+
+/** The absolute target path; its directory must exist and the target must not be a directory. */
+function checkOutputPath(outPath: string): string {
   const outAbs = path.resolve(outPath);
   const outDir = path.dirname(outAbs);
   if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory()) {
@@ -205,322 +145,127 @@ export async function convertCheckpoint(ckpt: Checkpoint, outPath: string, opts:
   if (fs.existsSync(outAbs) && fs.statSync(outAbs).isDirectory()) {
     throw new TellmeError('E_USAGE', `${outAbs} is a directory; the image is one file`, 'Pass a file name, e.g. -o model.tlm.');
   }
+  return outAbs;
+}
 
-  // ---- small inputs: norms, tokenizer files, source description ----
-  const norms = readNorms(ckpt);
-  const normAbsmax: Record<LayerNormRole, number | null>[] = norms.layers.map((rec, l) => {
-    const out = {} as Record<LayerNormRole, number | null>;
-    for (const role of LAYER_NORM_ROLES) out[role] = rec[role] ? finiteAbsmax(rec[role]!, `norm ${role} of layer ${l}`) : null;
-    return out;
-  });
-  const finalNormAbsmax = finiteAbsmax(norms.final, 'model.norm.weight');
-  const tokenizerJson = readOptional(path.join(ckpt.dir, 'tokenizer.json'));
-  const tokenizerConfigBytes = readOptional(path.join(ckpt.dir, 'tokenizer_config.json'));
-  let tokConfig: Record<string, unknown> | null = null;
-  if (tokenizerConfigBytes) {
-    try {
-      tokConfig = JSON.parse(Buffer.from(tokenizerConfigBytes).toString('utf8')) as Record<string, unknown>;
-    } catch {
-      tokConfig = null;
+/** Binary16 copies of the norm weights (fp16 builds, and norms carried in paper beats), computed once each, with their statistics. */
+class NormsF16 {
+  private readonly cache = new Map<string, Uint16Array>();
+  weights = 0;
+  inexact = 0;
+  maxRelError = 0;
+  constructor(private readonly inputs: ConvertInputs) {}
+
+  bits(role: NormRole, layer: number): Uint16Array {
+    const key = `${role}@${layer}`;
+    let bits = this.cache.get(key);
+    if (!bits) {
+      const r = normsToF16(normOf(this.inputs.norms, role, layer));
+      bits = r.bits;
+      this.weights += bits.length;
+      this.inexact += r.inexact;
+      this.maxRelError = Math.max(this.maxRelError, r.maxRelError);
+      this.cache.set(key, bits);
     }
-  }
-  const configFile = path.join(ckpt.dir, 'config.json');
-  const files = [...new Set([...ckpt.tensors.values()].map((t) => t.file))].sort();
-
-  // ---- the section table: sizes from the plan, offsets fixed now ----
-  const sections: SectionRecord[] = [];
-  const byName = new Map<string, SectionRecord>();
-  const addSection = (s: Omit<SectionRecord, 'offset' | 'sha256'>) => {
-    const rec: SectionRecord = { ...s, offset: 0, sha256: '' };
-    sections.push(rec);
-    byName.set(rec.name, rec);
-  };
-  const imageRegions = new Set<string>();
-  for (const r of ddr.regions) {
-    if (!IMAGE_DDR_KINDS.includes(r.kind)) continue;
-    imageRegions.add(r.name);
-    addSection({ name: r.name, kind: r.kind as SectionRecord['kind'], size: r.size, dtype: r.dtype, shape: r.shape.slice(), ddr_offset: r.offset });
-  }
-  const allNorms: { role: NormRole; layer: number }[] = [];
-  for (let l = 0; l < spec.numLayers; l++) for (const role of layerNormRoles(spec)) allNorms.push({ role, layer: l });
-  allNorms.push({ role: 'final', layer: spec.numLayers - 1 });
-  if (fp16) {
-    for (const n of allNorms) {
-      const len = normOf(norms, n.role, n.layer).length;
-      addSection({ name: hostNormSection(n.role, n.layer), kind: 'host_norms', size: 4 * len, dtype: 'fp32', shape: [len], ddr_offset: null });
-    }
-  }
-  if (tokenizerJson) addSection({ name: TOKENIZER_JSON_SECTION, kind: 'tokenizer', size: tokenizerJson.length, dtype: 'bytes', shape: [tokenizerJson.length], ddr_offset: null });
-  if (tokenizerConfigBytes) {
-    addSection({ name: TOKENIZER_CONFIG_SECTION, kind: 'tokenizer', size: tokenizerConfigBytes.length, dtype: 'bytes', shape: [tokenizerConfigBytes.length], ddr_offset: null });
-  }
-  let cursor = SECTION_ALIGNMENT;
-  for (const s of sections) {
-    s.offset = alignTo(cursor);
-    cursor = s.offset + s.size;
-  }
-  const manifestOffset = alignTo(cursor);
-
-  const tmp = path.join(outDir, `.${path.basename(outAbs)}.partial-${process.pid}`);
-  const fd = fs.openSync(tmp, 'w');
-  let ok = false;
-  try {
-    const sink = (name: string) => {
-      const rec = byName.get(name);
-      if (!rec) throw new TellmeError('E_INTERNAL', `no section ${name} planned`);
-      return new SectionSink(rec, fd);
-    };
-    const writeWhole = (name: string, bytes: Uint8Array) => {
-      const s = sink(name);
-      s.write(bytes);
-      s.finish();
-    };
-
-    const embInfo = ckpt.tensors.get(EMBED_NAME);
-    const headInfo = ckpt.tensors.get(spec.tiedEmbeddings ? EMBED_NAME : LM_HEAD_NAME);
-    if (!embInfo || !headInfo) throw new TellmeError('E_CHECKPOINT', `${ckpt.dir}: no ${!embInfo ? EMBED_NAME : LM_HEAD_NAME}`);
-    const chunkRows = Math.max(1, opts.chunkRows ?? Math.floor((1 << 20) / spec.hiddenSize));
-    const embChunks = Math.ceil(spec.vocabSize / chunkRows);
-    const total = spec.numLayers * LINEAR_NAMES.length + embChunks * (spec.tiedEmbeddings ? 1 : 2) + 1;
-    let done = 0;
-    const progress = (what: string) => opts.progress?.(++done, total, what);
-
-    // ---- norms (binary32 or binary16 by the build's activation format) and RoPE ----
-    let fp16Weights = 0;
-    let fp16Inexact = 0;
-    let fp16MaxRel = 0;
-    const f16Cache = new Map<string, Uint16Array>();
-    const normF16 = (role: NormRole, layer: number): Uint16Array => {
-      const key = `${role}@${layer}`;
-      let bits = f16Cache.get(key);
-      if (!bits) {
-        const r = normsToF16(normOf(norms, role, layer));
-        bits = r.bits;
-        fp16Weights += bits.length;
-        fp16Inexact += r.inexact;
-        fp16MaxRel = Math.max(fp16MaxRel, r.maxRelError);
-        f16Cache.set(key, bits);
-      }
-      return bits;
-    };
-    for (const n of allNorms) {
-      const v = normOf(norms, n.role, n.layer);
-      if (fp16) {
-        const bits = normF16(n.role, n.layer);
-        writeWhole(hostNormSection(n.role, n.layer), asBytes(v));
-        const region = ddrNormRegion(n.role, n.layer);
-        if (byName.has(region)) writeWhole(region, asBytes(bits));
-      } else {
-        writeWhole(ddrNormRegion(n.role, n.layer), asBytes(v));
-      }
-    }
-    writeWhole('rope', asBytes(ropeTable(spec.headDim, spec.ropeTheta, context)));
-    if (tokenizerJson) writeWhole(TOKENIZER_JSON_SECTION, tokenizerJson);
-    if (tokenizerConfigBytes) writeWhole(TOKENIZER_CONFIG_SECTION, tokenizerConfigBytes);
-    progress('norms, RoPE table');
-
-    // ---- ternary weights: one matrix at a time, tile by tile, lane by lane ----
-    const linearClass = parseQuantizationConfig(ckpt.config, configFile)?.linearClass ?? null;
-    const carried = new Map(ddr.carriedNorms.map((c) => [`${c.layer}.${c.linear}`, c]));
-    const matrices: MatrixRecord[] = [];
-    const layerRecords: LayerBoundRecord[] = [];
-    const T = hw.derived.tables;
-    const lanes = hw.config.memory.weight_ports;
-    const beatBytes = hw.derived.beatBytes;
-    let worst: Worst = { bound: 0, log2: -Infinity, where: '' };
-    const residualStart = 0; // the embedding's absmax is added once it is known (end of conversion)
-    let residual = residualStart;
-    for (let l = 0; l < spec.numLayers; l++) {
-      const scales = {} as Record<LinearName, number>;
-      for (const lp of uram.linears) {
-        const name = lp.linear;
-        const groups = lp.chunks * T;
-        const rope = name === 'q_proj' || name === 'k_proj';
-        const map = rowMap(lp.rows, rope ? spec.headDim : null);
-        const indices = new Uint8Array(lp.rows * groups);
-        const wInfo = ckpt.tensors.get(linearWeightName(l, name));
-        let scale: number;
-        if (spec.weightStorage === 'packed' && wInfo && wInfo.dtype === 'U8') {
-          encodePackedRows(readTensorBytes(wInfo), lp.rows, lp.cols, groups, map, indices, `${wInfo.file}: tensor '${wInfo.name}'`);
-          scale = packedScale(ckpt, l, name, linearClass, configFile);
-        } else {
-          const m = ckpt.linear(l, name);
-          encodeTernaryRows(m.values, m.rows, m.cols, groups, map, indices);
-          scale = m.scale;
-        }
-        scale = ftz32(scale);
-        if (!(scale > 0 && Number.isFinite(scale))) {
-          throw new TellmeError('E_NUMERICS', `layer ${l} ${name}: weight scale ${scale} is not a positive finite binary32 number`, 'The checkpoint is corrupt; re-download it.');
-        }
-        scales[name] = scale;
-        const c = carried.get(`${l}.${name}`);
-        const normBits = c ? normF16(c.role, c.normLayer) : null;
-        let beat0 = 0;
-        for (const tile of lp.tiles) {
-          const layout = tilePackLayout(tile, hw);
-          const stream = packStream(indices, lp.rows, groups, layout, normBits, beat0);
-          beat0 += beatCount(layout);
-          for (let p = 0; p < lanes; p++) writeWhole(`weights.L${l}.${name}.t${tile.tile}.p${p}`, laneOf(stream, beatBytes, lanes, p));
-        }
-        matrices.push({ layer: l, linear: name, rows: lp.rows, cols: lp.cols, chunks: lp.chunks, tiles: lp.tiles.length, scale, scale_bits: f32Hex(scale), rope_permuted: rope });
-        progress(`layer ${l} ${name}`);
-        await tick();
-      }
-      const b = layerBounds(spec, l, normAbsmax[l]!, scales, residual);
-      residual = b.residual;
-      layerRecords.push(b);
-      const w = layerWorst(b);
-      checkBound(w, `Layer ${l}: weight scales ${LINEAR_NAMES.map((n) => `${n} ${scales[n]}`).join(', ')}; max |norm weight| ${JSON.stringify(normAbsmax[l])}.`);
-      if (!(w.bound <= worst.bound)) worst = w;
-    }
-    // Order matrices as the manifest documents them: layer-major, then LINEAR_NAMES order.
-    matrices.sort((a, b) => a.layer - b.layer || LINEAR_NAMES.indexOf(a.linear) - LINEAR_NAMES.indexOf(b.linear));
-
-    // ---- embedding (bf16, flushed) and LM head (int8 rows + binary32 row absmax), in row chunks ----
-    const h = spec.hiddenSize;
-    const embSink = sink('embedding');
-    const headSink = sink('lm_head.weight');
-    const scaleSink = sink('lm_head.scale');
-    let embMaxBits = 0;
-    let rowAbsmaxMax = 0;
-    const bf16 = new Uint16Array(chunkRows * h);
-    const q8 = new Int8Array(chunkRows * h);
-    const rowAmax = new Float32Array(chunkRows);
-    const headRows = (chunk: Float32Array, checkNaN: boolean) => {
-      const rows = chunk.length / h;
-      for (let r = 0; r < rows; r++) {
-        const a = quantizeHeadRow(chunk, r * h, h, q8, r * h);
-        if (!(a <= 3.4028234663852886e38)) throw new TellmeError('E_NUMERICS', `LM head row has absmax ${a}; the head must be finite`, 'The checkpoint is corrupt; re-download it.');
-        rowAmax[r] = a;
-        if (a > rowAbsmaxMax) rowAbsmaxMax = a;
-      }
-      if (checkNaN) {
-        for (let i = 0; i < chunk.length; i++) {
-          if (chunk[i] !== chunk[i]) throw new TellmeError('E_NUMERICS', `${LM_HEAD_NAME}: element ${i} of a chunk is NaN; the head must be finite`, 'The checkpoint is corrupt; re-download it.');
-        }
-      }
-      headSink.write(asBytes(q8.subarray(0, rows * h)));
-      scaleSink.write(asBytes(rowAmax.subarray(0, rows)));
-    };
-    forEachF32Chunk(
-      embInfo,
-      (chunk, start) => {
-        const m = f32ToBf16FlushedBulk(chunk, bf16.subarray(0, chunk.length));
-        if (m > embMaxBits) embMaxBits = m;
-        embSink.write(asBytes(bf16.subarray(0, chunk.length)));
-        if (spec.tiedEmbeddings) headRows(chunk, false);
-        progress(`embedding rows ${start / h}..${(start + chunk.length) / h - 1}`);
-      },
-      chunkRows * h,
-    );
-    if (embMaxBits >= 0x7f80) {
-      throw new TellmeError('E_NUMERICS', `${EMBED_NAME}: holds an infinity or NaN in bfloat16 (or a value that rounds to one)`, 'The checkpoint is corrupt; re-download it.');
-    }
-    embSink.finish();
-    if (!spec.tiedEmbeddings) {
-      forEachF32Chunk(
-        headInfo as TensorInfo,
-        (chunk, start) => {
-          headRows(chunk, true);
-          progress(`LM head rows ${start / h}..${(start + chunk.length) / h - 1}`);
-        },
-        chunkRows * h,
-      );
-    }
-    headSink.finish();
-    scaleSink.finish();
-
-    // ---- the overflow check with the residual stream and the logits ----
-    const embeddingAbsmax = bf16ToF32(embMaxBits);
-    for (const b of layerRecords) {
-      b.residual += embeddingAbsmax;
-      const w = layerWorst(b);
-      checkBound(w, `The embedding's max |value| is ${embeddingAbsmax}.`);
-      if (!(w.bound <= worst.bound)) worst = w;
-    }
-    const logits = logitBound(spec, finalNormAbsmax, rowAbsmaxMax);
-    const wl: Worst = { bound: logits, log2: Math.log2(logits), where: 'logits' };
-    checkBound(wl, `max |final norm weight| ${finalNormAbsmax}, max LM head row absmax ${rowAbsmaxMax}.`);
-    if (!(wl.bound <= worst.bound)) worst = wl;
-
-    // ---- manifest, then the header ----
-    const tokenizer: TokenizerRecord = {
-      tokenizer_json: tokenizerJson ? TOKENIZER_JSON_SECTION : null,
-      tokenizer_config: tokenizerConfigBytes ? TOKENIZER_CONFIG_SECTION : null,
-      chat_template: chatTemplate(ckpt.dir, tokConfig),
-      bos_token_id: spec.bosTokenId,
-      eos_token_ids: spec.eosTokenIds.slice(),
-      pad_token_id: spec.padTokenId,
-    };
-    const manifest: ImageManifest = {
-      format: FORMAT_NAME,
-      format_version: FORMAT_VERSION,
-      converter: { name: 'tellme convert', version: converterVersion() },
-      source: {
-        kind: 'hf-checkpoint',
-        path: ckpt.dir,
-        family: spec.family,
-        weight_storage: spec.weightStorage,
-        scale_convention: spec.scaleConvention,
-        dtype: spec.dtype,
-        config_sha256: sha256Hex(fs.readFileSync(configFile)),
-        files: files.map((f) => ({ name: path.relative(ckpt.dir, f), bytes: fs.statSync(f).size })),
-      },
-      spec: { ...spec, eosTokenIds: spec.eosTokenIds.slice() },
-      context,
-      hardware: { name: hw.config.name, hash: hw.hash, config: hw.config },
-      fit: { fits: problems.length === 0, problems },
-      numerics: {
-        activation_format: hw.config.architecture.activation_format,
-        limit_log2: LIMIT_LOG2,
-        worst: { bound: worst.bound, log2: worst.log2, where: worst.where },
-        embedding_absmax: embeddingAbsmax,
-        final_norm_absmax: finalNormAbsmax,
-        lm_head_row_absmax: rowAbsmaxMax,
-        logit_bound: logits,
-        layers: layerRecords,
-        fp16_norms: fp16 ? { weights: fp16Weights, inexact: fp16Inexact, max_rel_error: fp16MaxRel } : null,
-      },
-      uram: uramRecord(uram),
-      matrices,
-      ddr: {
-        alignment: ddr.alignment,
-        context: ddr.context,
-        total_bytes: ddr.totalBytes,
-        usable_bytes: ddr.usableBytes,
-        regions: ddr.regions.map((r) => ddrRegionRecord(r, imageRegions.has(r.name))),
-        carried_norms: ddr.carriedNorms.map((c) => ({ layer: c.layer, linear: c.linear, role: c.role, norm_layer: c.normLayer, length: c.length })),
-      },
-      sections,
-      tokenizer,
-    };
-    for (const s of sections) if (!s.sha256) throw new TellmeError('E_INTERNAL', `section ${s.name} was never written`);
-    const manifestBytes = new Uint8Array(Buffer.from(JSON.stringify(manifest), 'utf8'));
-    writeAt(fd, manifestBytes, manifestOffset);
-    const fileLength = manifestOffset + manifestBytes.length;
-    const header = encodeHeader({ manifestOffset, manifestLength: manifestBytes.length, manifestSha256: sha256Hex(manifestBytes), fileLength });
-    if (header.length !== HEADER_BYTES) throw new TellmeError('E_INTERNAL', 'header size');
-    writeAt(fd, header, 0);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, outAbs);
-    ok = true;
-    return { path: outAbs, manifest, fileBytes: fileLength, seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    if (!ok) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // already closed
-      }
-      fs.rmSync(tmp, { force: true });
-    }
+    return bits;
   }
 }
 
-/** The multiplicative scale of a packed linear, exactly as the checkpoint loader computes it (checkpoint/open.ts). */
-function packedScale(ckpt: Checkpoint, layer: number, name: LinearName, linearClass: string | null, configFile: string): number {
-  const s = ckpt.tensors.get(weightScaleName(layer, name));
-  if (!s) throw new TellmeError('E_NOT_FOUND', `${ckpt.dir}: no tensor '${weightScaleName(layer, name)}' in this checkpoint`);
-  const raw = readTensorF32(s)[0]!;
-  return weightScaleToMultiplier(raw, ckpt.spec.scaleConvention!, { tensor: s.name, file: s.file, linearClass, configFile });
+/**
+ * Norm sections in the build's activation format (binary32; fp16 builds: binary16 DDR copies plus
+ * the binary32 host copies), the RoPE table, and the tokenizer files byte for byte.
+ */
+function writeNormsAndRope(file: ImageFile, table: SectionTable, inputs: ConvertInputs, normsF16: NormsF16 | null, spec: ModelSpec, context: number): void {
+  const planned = new Set(table.sections.map((s) => s.name));
+  for (const n of table.norms) {
+    const v = normOf(inputs.norms, n.role, n.layer);
+    if (normsF16) {
+      const bits = normsF16.bits(n.role, n.layer);
+      file.writeSection(hostNormSection(n.role, n.layer), asBytes(v));
+      const region = ddrNormRegion(n.role, n.layer);
+      if (planned.has(region)) file.writeSection(region, asBytes(bits));
+    } else {
+      file.writeSection(ddrNormRegion(n.role, n.layer), asBytes(v));
+    }
+  }
+  file.writeSection('rope', asBytes(ropeTable(spec.headDim, spec.ropeTheta, context)));
+  if (inputs.tokenizerJson) file.writeSection(TOKENIZER_JSON_SECTION, inputs.tokenizerJson);
+  if (inputs.tokenizerConfig) file.writeSection(TOKENIZER_CONFIG_SECTION, inputs.tokenizerConfig);
+}
+
+/** The overflow bound completed with the embedding (residual stream) and the logits (docs/image-format.md §3.1). */
+function overflowRecord(
+  spec: ModelSpec,
+  hw: LoadedHwConfig,
+  inputs: ConvertInputs,
+  weights: WeightsWritten,
+  embedding: EmbeddingWritten,
+  normsF16: NormsF16 | null,
+): NumericsRecord {
+  let worst: Worst = weights.worst;
+  const { embeddingAbsmax, rowAbsmaxMax } = embedding;
+  for (const b of weights.layers) {
+    b.residual += embeddingAbsmax;
+    const w = layerWorst(b);
+    checkBound(w, `The embedding's max |value| is ${embeddingAbsmax}.`);
+    if (!(w.bound <= worst.bound)) worst = w;
+  }
+  const logits = logitBound(spec, inputs.finalNormAbsmax, rowAbsmaxMax);
+  const wl: Worst = { bound: logits, log2: Math.log2(logits), where: 'logits' };
+  checkBound(wl, `max |final norm weight| ${inputs.finalNormAbsmax}, max LM head row absmax ${rowAbsmaxMax}.`);
+  if (!(wl.bound <= worst.bound)) worst = wl;
+  return {
+    activation_format: hw.config.architecture.activation_format,
+    limit_log2: LIMIT_LOG2,
+    worst: { bound: worst.bound, log2: worst.log2, where: worst.where },
+    embedding_absmax: embeddingAbsmax,
+    final_norm_absmax: inputs.finalNormAbsmax,
+    lm_head_row_absmax: rowAbsmaxMax,
+    logit_bound: logits,
+    layers: weights.layers,
+    fp16_norms: normsF16 ? { weights: normsF16.weights, inexact: normsF16.inexact, max_rel_error: normsF16.maxRelError } : null,
+  };
+}
+
+function buildManifest(
+  spec: ModelSpec,
+  hw: LoadedHwConfig,
+  plan: ImagePlan,
+  inputs: ConvertInputs,
+  table: SectionTable,
+  weights: WeightsWritten,
+  numerics: NumericsRecord,
+): ImageManifest {
+  const { ddr } = plan;
+  const tokenizer: TokenizerRecord = {
+    tokenizer_json: inputs.tokenizerJson ? TOKENIZER_JSON_SECTION : null,
+    tokenizer_config: inputs.tokenizerConfig ? TOKENIZER_CONFIG_SECTION : null,
+    chat_template: inputs.chatTemplate,
+    bos_token_id: spec.bosTokenId,
+    eos_token_ids: spec.eosTokenIds.slice(),
+    pad_token_id: spec.padTokenId,
+  };
+  return {
+    format: FORMAT_NAME,
+    format_version: FORMAT_VERSION,
+    converter: { name: 'tellme convert', version: converterVersion() },
+    source: inputs.source,
+    spec: { ...spec, eosTokenIds: spec.eosTokenIds.slice() },
+    context: plan.context,
+    hardware: { name: hw.config.name, hash: hw.hash, config: hw.config },
+    fit: { fits: plan.problems.length === 0, problems: plan.problems },
+    numerics,
+    uram: uramRecord(plan.uram),
+    matrices: weights.matrices,
+    ddr: {
+      alignment: ddr.alignment,
+      context: ddr.context,
+      total_bytes: ddr.totalBytes,
+      usable_bytes: ddr.usableBytes,
+      regions: ddr.regions.map((r) => ddrRegionRecord(r, table.imageRegions.has(r.name))),
+      carried_norms: ddr.carriedNorms.map((c) => ({ layer: c.layer, linear: c.linear, role: c.role, norm_layer: c.normLayer, length: c.length })),
+    },
+    sections: table.sections,
+    tokenizer,
+  };
 }

@@ -1,4 +1,4 @@
-export { makePlan, planToJson, maximaProblems, DEFAULT_PROMPTS, DEFAULT_DECODE_CONTEXT, type Plan, type PlanOptions, type LayerRow } from './plan.js';
+export { makePlan, planToJson, DEFAULT_PROMPTS, DEFAULT_DECODE_CONTEXT, type Plan, type PlanOptions, type LayerRow } from './plan.js';
 export { planToText } from './report.js';
 export { planToHtml } from './html.js';
 export { BUILTIN_SHAPES, builtinShape, specFromConfigJson, modelSpecFromPath } from './shapes.js';

@@ -5,7 +5,7 @@
  */
 
 import { TellmeError } from '../errors.js';
-import { sample, validateSampling, Xoshiro128, type SamplingOptions } from '../golden/sampling.js';
+import { sample, validateSampling, Xoshiro128, type SamplingOptions } from './sampling.js';
 import type { InferenceSession } from './session.js';
 
 export type StopReason = 'eos' | 'max_new_tokens' | 'context';

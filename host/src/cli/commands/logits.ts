@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
-import { argmax } from '../../golden/sampling.js';
+import { argmax } from '../../runtime/sampling.js';
 import { loadGolden, openModel, requireCheckpoint } from '../model-source.js';
 import { parseIds, parseIntOption } from '../options.js';
 import { floatLogits } from '../../reference/logits.js';

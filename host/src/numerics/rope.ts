@@ -13,7 +13,7 @@
  * binary32 angle, rounded to binary32) and read by every implementation, never recomputed.
  */
 
-import { f32 } from '../numerics/f32.js';
+import { f32 } from './f32.js';
 
 /** inv_freq[i] = f32(1 / f32(theta^(f32(2i/d)))), as HF computes it in float32. */
 export function ropeInvFreq(headDim: number, theta: number): Float64Array {
