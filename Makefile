@@ -6,7 +6,7 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 APT_PACKAGES := clang lld wabt
 
-.PHONY: all deps apt npm build wasm demo test clean help build-dir
+.PHONY: all deps apt npm build wasm demo test clean help build-dir hwgen
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make test   - install what the tests need and run the whole suite"
 	@echo "make build  - compile the TypeScript CLI into dist/"
 	@echo "make wasm   - rebuild host/wasm/kernels.wasm from kernels.c (needs clang, lld)"
+	@echo "make hwgen  - regenerate hw/gen/*/tellme_hw_pkg.sv and hls/gen/*/config.hpp from hw/boards/*.json"
 
 deps: apt npm
 
@@ -42,6 +43,10 @@ wasm: host/wasm/kernels.wasm
 host/wasm/kernels.wasm: host/wasm/kernels.c | build-dir
 	clang $(WASM_FLAGS) -c $< -o build/kernels-$$$$.o && \
 	wasm-ld $(WASM_LDFLAGS) -o $(WASM_OUT) build/kernels-$$$$.o; rc=$$?; rm -f build/kernels-$$$$.o; exit $$rc
+
+# Generated parameter files of every board (committed; test/hwgen fails when they are stale).
+hwgen: build
+	node host/bin/tellme.js hwgen --all
 
 build-dir:
 	@mkdir -p build

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { register as convert } from './convert.js';
 import { register as evalCommand } from './eval.js';
 import { register as generate } from './generate.js';
+import { register as hwgen } from './hwgen.js';
 import { register as inspect } from './inspect.js';
 import { register as logits } from './logits.js';
 import { register as makeTestModel } from './make-test-model.js';
@@ -13,4 +14,4 @@ import { register as plan } from './plan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [inspect, convert, plan, generate, logits, evalCommand, makeTestModel];
+export const commands: RegisterCommand[] = [inspect, convert, plan, generate, logits, evalCommand, makeTestModel, hwgen];

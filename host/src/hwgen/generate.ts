@@ -1,0 +1,60 @@
+/**
+ * `tellme hwgen`: the generated parameter files of a hardware build, written into (or checked
+ * against) the project tree:
+ *   hw/gen/<board>/tellme_hw_pkg.sv   SystemVerilog package for the RTL
+ *   hls/gen/<board>/config.hpp        C++ constants for the HLS kernels and their C simulation
+ * Both come from the one parameter list of params.ts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadHwConfig } from '../hwconfig/load.js';
+import type { LoadedHwConfig } from '../hwconfig/types.js';
+import { projectRoot } from '../paths.js';
+import { emitHlsConfig, emitSvPackage } from './emit.js';
+import { hwParams } from './params.js';
+
+export interface GeneratedFile {
+  /** Path relative to the output root (the project root by default). */
+  path: string;
+  content: string;
+}
+
+/** The board file as the banner names it: relative to the project root when inside it. */
+function sourceName(hw: LoadedHwConfig, root: string): string {
+  const rel = path.relative(root, hw.file);
+  return (rel.startsWith('..') || path.isAbsolute(rel) ? hw.file : rel).split(path.sep).join('/');
+}
+
+export function generatedFiles(hw: LoadedHwConfig, root = projectRoot()): GeneratedFile[] {
+  const groups = hwParams(hw);
+  const source = sourceName(hw, root);
+  const board = hw.config.name;
+  return [
+    { path: `hw/gen/${board}/tellme_hw_pkg.sv`, content: emitSvPackage(groups, source) },
+    { path: `hls/gen/${board}/config.hpp`, content: emitHlsConfig(groups, source) },
+  ];
+}
+
+export function generateForBoard(board: string): GeneratedFile[] {
+  return generatedFiles(loadHwConfig(board));
+}
+
+/** Write the files under outRoot; returns the paths written. */
+export function writeGenerated(files: GeneratedFile[], outRoot: string): string[] {
+  return files.map((f) => {
+    const p = path.join(outRoot, f.path);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, f.content);
+    return p;
+  });
+}
+
+/** Files under root whose content differs from what the generator writes (missing counts). */
+export function staleFiles(files: GeneratedFile[], root: string): string[] {
+  return files
+    .filter((f) => {
+      const p = path.join(root, f.path);
+      return !fs.existsSync(p) || fs.readFileSync(p, 'utf8') !== f.content;
+    })
+    .map((f) => f.path);
+}
