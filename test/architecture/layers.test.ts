@@ -16,7 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['numerics', 'model', 'json-schema'],
   ['tlmm', 'quant'],
   ['checkpoint', 'hwconfig', 'kernels', 'runtime'],
-  ['layout', 'testmodels', 'reference'],
+  ['layout', 'testmodels', 'reference', 'hwgen'],
   ['image'],
   ['golden', 'plan'],
   ['eval'],
