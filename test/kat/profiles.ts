@@ -1,0 +1,21 @@
+/**
+ * The numerics profiles known answers are recorded for: the per-build contract choices of
+ * hw/boards/*.json → `numerics` (docs/numerics.md). Each profile's fixtures live in their own
+ * folder, test/kat/fixtures/<profile id>/, so fixtures for new choices sit next to today's.
+ */
+
+export interface NumericsProfile {
+  kv_format: 'fp16' | 'int8';
+  lm_head: 'int8' | 'ternary-shortlist';
+}
+
+/** Today's contract ("v1"): binary16 q/k/v and KV cache, int8 LM head over the whole vocabulary. */
+export const V1: NumericsProfile = { kv_format: 'fp16', lm_head: 'int8' };
+
+/** Every profile the golden model implements; the test checks each one's fixtures. */
+export const PROFILES: readonly NumericsProfile[] = [V1];
+
+/** Folder name of a profile's fixtures, e.g. "kv-fp16.head-int8". */
+export function profileId(p: NumericsProfile): string {
+  return `kv-${p.kv_format}.head-${p.lm_head}`;
+}
