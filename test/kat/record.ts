@@ -103,15 +103,19 @@ export async function recordModel(model: KatModel, profile: NumericsProfile, sin
   try {
     const records: PromptRecord[] = [];
     for (const p of prompts) {
-      const at = `${p.name}`;
       golden.reset();
       const all = golden.prefill(p.ids, { allLogits: true });
       const last = all[all.length - 1]!;
+      const prefill = {
+        argmax: all.map((v) => argmax(v)),
+        all_logits: keep(`${p.name}/prefill/all`, concat(all)),
+        last_logits: keep(`${p.name}/prefill/last`, last),
+      };
       const greedy = [argmax(last)];
       const stepHashes: string[] = [];
       for (let s = 1; s <= DECODE_STEPS; s++) {
         const logits = golden.decode(greedy[s - 1]!);
-        stepHashes.push(keep(`${at}/greedy/${s}`, logits));
+        stepHashes.push(keep(`${p.name}/greedy/${s}`, logits));
         greedy.push(argmax(logits));
       }
       const session = goldenSession(golden);
@@ -132,11 +136,7 @@ export async function recordModel(model: KatModel, profile: NumericsProfile, sin
       records.push({
         name: p.name,
         ids: [...p.ids],
-        prefill: {
-          argmax: all.map((v) => argmax(v)),
-          all_logits: keep(`${at}/prefill/all`, concat(all)),
-          last_logits: keep(`${at}/prefill/last`, last),
-        },
+        prefill,
         greedy: { ids: greedy, logits: stepHashes },
         sampled,
       });
