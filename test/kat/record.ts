@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { argmax } from '../../host/src/golden/sampling.js';
+import { argmax } from '../../host/src/runtime/sampling.js';
 import { goldenSession } from '../../host/src/golden/session.js';
 import { generate } from '../../host/src/runtime/generate.js';
 import { DECODE_STEPS, SAMPLING, type KatModel, type SamplingCase } from './cases.js';
