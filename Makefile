@@ -15,7 +15,8 @@ help:
 	@echo "make test   - install what the tests need and run the whole suite"
 	@echo "make build  - compile the TypeScript CLI into dist/"
 	@echo "make wasm   - rebuild host/wasm/kernels.wasm from kernels.c (needs clang, lld)"
-	@echo "make hwgen  - regenerate hw/gen/*/tellme_hw_pkg.sv and hls/gen/*/config.hpp from hw/boards/*.json"
+	@echo "make hwgen  - regenerate hw/gen/*/tellme_hw_pkg.sv and hls/gen/*/config.hpp from hw/boards/*.json,"
+	@echo "              and the protocol bindings and docs/protocol.md tables from hw/spec/protocol.json"
 
 deps: apt npm
 
@@ -44,7 +45,8 @@ host/wasm/kernels.wasm: host/wasm/kernels.c | build-dir
 	clang $(WASM_FLAGS) -c $< -o build/kernels-$$$$.o && \
 	wasm-ld $(WASM_LDFLAGS) -o $(WASM_OUT) build/kernels-$$$$.o; rc=$$?; rm -f build/kernels-$$$$.o; exit $$rc
 
-# Generated parameter files of every board (committed; test/hwgen fails when they are stale).
+# Generated parameter files of every board and the protocol bindings (committed; test/hwgen and
+# test/protocol fail when they are stale).
 hwgen: build
 	node host/bin/tellme.js hwgen --all
 

@@ -15,6 +15,12 @@ export type ErrorCode =
   | 'E_HWCONFIG'
   | 'E_FIT'
   | 'E_NUMERICS'
+  /** The link to a board: transport, framing, timeouts (host/src/protocol, host/src/transport). */
+  | 'E_LINK'
+  /** A malformed protocol message (host/src/protocol/codec.ts). */
+  | 'E_PROTOCOL'
+  /** The board answered a request with an ERROR reply. */
+  | 'E_DEVICE'
   | 'E_INTERNAL';
 
 export class TellmeError extends Error {

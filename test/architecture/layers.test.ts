@@ -14,7 +14,7 @@ const SRC = path.resolve(import.meta.dirname, '../../host/src');
 export const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'paths', 'types'],
   ['numerics', 'model', 'json-schema'],
-  ['tlmm', 'quant'],
+  ['tlmm', 'quant', 'protocol'],
   ['checkpoint', 'hwconfig', 'kernels', 'runtime'],
   ['layout', 'testmodels', 'reference', 'hwgen'],
   ['image'],

@@ -1,12 +1,14 @@
 /**
  * `tellme hwgen`: write the generated hardware parameter files of one build (or all bundled
- * boards): the SystemVerilog package for the RTL and the C++ header for HLS. `--check` writes
- * nothing and fails when a committed file differs from what would be generated.
+ * boards): the SystemVerilog package for the RTL and the C++ header for HLS; with --all also the
+ * protocol bindings (hw/spec/protocol.json). `--check` writes nothing and fails when a committed
+ * file differs from what would be generated.
  */
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { listBoards } from '../../hwconfig/load.js';
 import { generateForBoard, staleFiles, writeGenerated, type GeneratedFile } from '../../hwgen/generate.js';
+import { protocolOutputs } from '../../hwgen/protocol.js';
 import { projectRoot } from '../../paths.js';
 
 export interface HwgenOptions {
@@ -21,6 +23,7 @@ export function runHwgen(opts: HwgenOptions, write: (s: string) => void = (s) =>
     throw new TellmeError('E_USAGE', opts.all ? 'give either --board or --all, not both' : 'no build named', `Pass --board <name|file> or --all (bundled boards: ${listBoards().join(', ')}).`);
   }
   const files: GeneratedFile[] = (opts.all ? listBoards() : [opts.board!]).flatMap((b) => generateForBoard(b));
+  if (opts.all) files.push(...protocolOutputs());
   const root = opts.out ?? projectRoot();
   if (opts.check) {
     const stale = staleFiles(files, root);
@@ -38,7 +41,7 @@ export function register(program: Command): void {
     .command('hwgen')
     .description('generate the RTL package (hw/gen/<board>/tellme_hw_pkg.sv) and the HLS header (hls/gen/<board>/config.hpp) from a hardware build')
     .option('-b, --board <name|file>', 'board profile name (hw/boards/*.json) or hardware description file')
-    .option('--all', 'every bundled board profile')
+    .option('--all', 'every bundled board profile, and the protocol bindings from hw/spec/protocol.json')
     .option('--check', 'write nothing; exit 1 when a generated file is stale or missing')
     .option('-o, --out <dir>', 'output root instead of the project root (the files go under hw/gen and hls/gen there)')
     .addHelpText('after', '\nExamples:\n  tellme hwgen --all\n  tellme hwgen --board kv260 --check\n')
