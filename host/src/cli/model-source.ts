@@ -10,6 +10,7 @@ import type { Checkpoint, TokenizerBundle } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
 import { GoldenModel } from '../golden/model.js';
 import { goldenModelFromImage } from '../golden/weights-image.js';
+import { boardNumerics, DEFAULT_BOARD } from '../hwconfig/index.js';
 import { isModelImage, openImage, type ModelImage } from '../image/reader.js';
 import { imageTokenizer } from '../image/tokenizer.js';
 import type { ModelSpec } from '../model/spec.js';
@@ -19,8 +20,11 @@ export type LoadedModel =
   | { kind: 'checkpoint'; path: string; spec: ModelSpec; checkpoint: Checkpoint; tokenizer: TokenizerBundle | null }
   | { kind: 'image'; path: string; spec: ModelSpec; image: ModelImage; tokenizer: TokenizerBundle | null };
 
-/** A checkpoint directory, or a model image file (validated, checksums verified). */
-export function openModel(path: string): LoadedModel {
+/**
+ * A checkpoint directory, or a model image file (validated, checksums verified). `board`: the
+ * hardware build the caller asked for; an image must have been converted for it.
+ */
+export function openModel(path: string, opts: { board?: string } = {}): LoadedModel {
   if (!existsSync(path)) {
     throw new TellmeError(
       'E_NOT_FOUND',
@@ -33,7 +37,7 @@ export function openModel(path: string): LoadedModel {
     return { kind: 'checkpoint', path, spec: checkpoint.spec, checkpoint, tokenizer: loadTokenizer(path) };
   }
   if (isModelImage(path)) {
-    const image = openImage(path);
+    const image = openImage(path, opts.board !== undefined ? { hw: opts.board } : {});
     return { kind: 'image', path, spec: image.spec, image, tokenizer: imageTokenizer(image) };
   }
   throw new TellmeError(
@@ -51,7 +55,11 @@ export function requireCheckpoint(m: LoadedModel, what: string): Checkpoint {
   return m.checkpoint;
 }
 
-export async function loadGolden(m: LoadedModel, opts: { threads?: number; context?: number }): Promise<GoldenModel> {
+/**
+ * The golden model of a checkpoint or an image. A checkpoint runs with the contract choices of
+ * `board` (default: DEFAULT_BOARD); an image with those of the build it was converted for.
+ */
+export async function loadGolden(m: LoadedModel, opts: { threads?: number; context?: number; board?: string }): Promise<GoldenModel> {
   const bar = progressBar('loading');
   const common = {
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
@@ -59,7 +67,9 @@ export async function loadGolden(m: LoadedModel, opts: { threads?: number; conte
     progress: (d: number, t: number, w: string) => bar.update(d, t, w),
   };
   try {
-    return m.kind === 'checkpoint' ? await GoldenModel.fromCheckpoint(m.checkpoint, common) : await goldenModelFromImage(m.image, common);
+    return m.kind === 'checkpoint'
+      ? await GoldenModel.fromCheckpoint(m.checkpoint, { ...common, numerics: boardNumerics(opts.board ?? DEFAULT_BOARD) })
+      : await goldenModelFromImage(m.image, common);
   } finally {
     bar.stop();
   }
@@ -75,3 +85,6 @@ export function requireTokenizer(m: LoadedModel): TokenizerBundle {
   }
   return m.tokenizer;
 }
+
+/** The `--board` option of the commands that run the golden model. */
+export const BOARD_OPTION_HELP = `hardware build whose numerics a checkpoint runs with (hw/boards/<name>.json or a file; default ${DEFAULT_BOARD}); an image runs with its own build and must match it`;

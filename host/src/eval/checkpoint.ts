@@ -2,6 +2,7 @@
 
 import type { Checkpoint, TokenizerBundle } from '../checkpoint/types.js';
 import { GoldenModel } from '../golden/model.js';
+import type { ContractNumerics } from '../hwconfig/index.js';
 import { FloatReference, type ReferenceOptions } from '../reference/model.js';
 import { checkPrompts, defaultPrompts, type EvalPrompt } from './prompts.js';
 import { DEFAULT_EVAL_STEPS, evaluate, type EvalOptions, type EvalReport } from './run.js';
@@ -12,6 +13,8 @@ export interface EvaluateCheckpointOptions extends EvalOptions {
   tokenizer?: TokenizerBundle | null;
   /** Golden model threads (default: all cores). */
   threads?: number;
+  /** The build's contract choices (default: the default board's). */
+  numerics?: ContractNumerics;
   reference?: ReferenceOptions;
 }
 
@@ -21,6 +24,7 @@ export async function evaluateCheckpoint(ckpt: Checkpoint, opts: EvaluateCheckpo
   const context = checkPrompts(ckpt.spec, prompts, steps);
   const golden = await GoldenModel.fromCheckpoint(ckpt, {
     contextLength: context,
+    ...(opts.numerics !== undefined ? { numerics: opts.numerics } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
   });
   try {

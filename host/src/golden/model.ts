@@ -8,6 +8,7 @@
 
 import type { Checkpoint } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
+import { boardNumerics, type ContractNumerics } from '../hwconfig/index.js';
 import { KernelPool } from '../kernels/pool.js';
 import type { ModelSpec } from '../model/spec.js';
 import { bf16ToF32, roundToF16 } from '../numerics/f16.js';
@@ -25,6 +26,11 @@ export interface GoldenOptions {
   threads?: number;
   /** KV cache / RoPE length; default and maximum: the model's max_position_embeddings. */
   contextLength?: number;
+  /**
+   * The build's contract choices (docs/numerics.md; `numerics` of a hardware description).
+   * Default: the default board's (hwconfig DEFAULT_BOARD).
+   */
+  numerics?: ContractNumerics;
   progress?: Progress;
 }
 
@@ -41,6 +47,7 @@ export class GoldenModel {
   readonly spec: ModelSpec;
   readonly weights: GoldenWeights;
   readonly contextLength: number;
+  readonly numerics: ContractNumerics;
   private readonly pool: KernelPool;
   private readonly kv: KvLayerCache[];
   private readonly attn: AttentionShape;
@@ -54,8 +61,10 @@ export class GoldenModel {
   private readonly actOff: number;
   private readonly actLen: number;
 
-  private constructor(weights: GoldenWeights, pool: KernelPool, contextLength: number) {
+  private constructor(weights: GoldenWeights, pool: KernelPool, contextLength: number, numerics: ContractNumerics) {
     const spec = weights.spec;
+    checkNumerics(numerics);
+    this.numerics = { ...numerics };
     this.spec = spec;
     this.weights = weights;
     this.pool = pool;
@@ -90,17 +99,19 @@ export class GoldenModel {
 
   static async fromCheckpoint(ckpt: Checkpoint, opts: GoldenOptions = {}): Promise<GoldenModel> {
     const contextLength = resolveContext(ckpt.spec, opts.contextLength);
+    const numerics = opts.numerics ?? boardNumerics();
+    checkNumerics(numerics);
     const pool = await KernelPool.create(opts.threads);
     const weights = await goldenWeightsFromCheckpoint(ckpt, pool, {
       contextLength,
       ...(opts.progress ? { progress: opts.progress } : {}),
     });
-    return new GoldenModel(weights, pool, contextLength);
+    return new GoldenModel(weights, pool, contextLength, numerics);
   }
 
   /** Build from weights already placed in a pool's arena (the image loader does this). */
-  static fromWeights(weights: GoldenWeights, pool: KernelPool): GoldenModel {
-    return new GoldenModel(weights, pool, weights.ropePositions);
+  static fromWeights(weights: GoldenWeights, pool: KernelPool, numerics: ContractNumerics): GoldenModel {
+    return new GoldenModel(weights, pool, weights.ropePositions, numerics);
   }
 
   static async createPool(threads?: number): Promise<KernelPool> {
@@ -266,6 +277,17 @@ export class GoldenModel {
     // |acc| can exceed 2^24 here (127^2 * hidden), so the int -> binary32 conversion rounds: explicit.
     for (let r = 0; r < head.rows; r++) logits[r] = f32(f32(acc[r]!) * headDequantFactor(amax, head.rowAmax[r]!));
     return logits;
+  }
+}
+
+/** The contract choices this golden model implements; anything else is refused up front. */
+function checkNumerics(n: ContractNumerics): void {
+  if (n.kv_format !== 'fp16' || n.lm_head !== 'int8') {
+    throw new TellmeError(
+      'E_USAGE',
+      `the golden model does not implement kv_format ${n.kv_format} with lm_head ${n.lm_head} yet`,
+      'use a hardware build with kv_format "fp16" and lm_head "int8"',
+    );
   }
 }
 

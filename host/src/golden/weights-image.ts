@@ -183,7 +183,7 @@ export async function goldenModelFromImage(image: ModelImage, opts: Omit<LoadIma
       ...(opts.contextLength !== undefined ? { contextLength: opts.contextLength } : {}),
       ...(opts.progress ? { progress: opts.progress } : {}),
     });
-    return GoldenModel.fromWeights(weights, pool);
+    return GoldenModel.fromWeights(weights, pool, image.hw.config.numerics);
   } catch (e) {
     await pool.close();
     throw e;

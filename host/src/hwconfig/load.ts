@@ -10,7 +10,10 @@ import { TellmeError } from '../errors.js';
 import { projectRoot } from '../paths.js';
 import { checkConsistency, deriveHw } from './derive.js';
 import { hwConfigHash } from './hash.js';
-import type { HwConfig, LoadedHwConfig } from './types.js';
+import type { ContractNumerics, HwConfig, LoadedHwConfig } from './types.js';
+
+/** The build a checkpoint is run as when no board is named (CLI `--board`, the golden model). */
+export const DEFAULT_BOARD = 'kv260';
 
 export function boardsDir(): string {
   return path.join(projectRoot(), 'hw', 'boards');
@@ -84,4 +87,9 @@ export function loadHwConfig(nameOrPath: string): LoadedHwConfig {
     throw new TellmeError('E_HWCONFIG', `${file}: name: "${loaded.config.name}" does not match the file name "${nameOrPath}"`, 'Make "name" equal to the file\'s base name.');
   }
   return loaded;
+}
+
+/** The contract choices (docs/numerics.md) of a board profile or hardware description file. */
+export function boardNumerics(nameOrPath: string = DEFAULT_BOARD): ContractNumerics {
+  return loadHwConfig(nameOrPath).config.numerics;
 }

@@ -14,6 +14,13 @@ export type ActivationFormat = 'fp16' | 'fp32';
 export type KvFormat = 'fp16' | 'int8';
 export type LmHeadMode = 'int8' | 'ternary-shortlist';
 
+/** The per-build choices of the arithmetic contract (docs/numerics.md); `numerics` of a HwConfig. */
+export interface ContractNumerics {
+  kv_format: KvFormat;
+  lm_head: LmHeadMode;
+  shortlist_k: number;
+}
+
 export interface HwConfig {
   $schema?: string;
   format: 'tellme-hwconfig';
@@ -102,11 +109,7 @@ export interface HwConfig {
     arm_int8_gmacs: number;
   };
   /** The per-build choices of the arithmetic contract (docs/numerics.md). */
-  numerics: {
-    kv_format: KvFormat;
-    lm_head: LmHeadMode;
-    shortlist_k: number;
-  };
+  numerics: ContractNumerics;
   host: {
     call_overhead_us: number;
     prefill_us_per_token: number;

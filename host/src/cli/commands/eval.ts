@@ -6,7 +6,7 @@ import { checkPrompts, defaultPrompts, type EvalPrompt } from '../../eval/prompt
 import { DEFAULT_EVAL_STEPS, evaluate, thresholdFailures } from '../../eval/run.js';
 import { formatReport } from '../../eval/format.js';
 import { FloatReference } from '../../reference/model.js';
-import { loadGolden, openModel, requireCheckpoint, requireTokenizer } from '../model-source.js';
+import { BOARD_OPTION_HELP, loadGolden, openModel, requireCheckpoint, requireTokenizer } from '../model-source.js';
 import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -17,6 +17,7 @@ interface EvalFlags {
   steps: number;
   json?: boolean;
   threads?: number;
+  board?: string;
   minCosine?: number;
   minAgree?: number;
   ablations?: boolean;
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     .option('--prompt <text>', 'a text prompt, encoded with the model\'s tokenizer (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--steps <n>', 'greedy tokens to generate per prompt', parseIntOption('--steps', 0, 100000), DEFAULT_EVAL_STEPS)
     .option('--json', 'print the whole report as one JSON object')
+    .option('--board <name>', BOARD_OPTION_HELP)
     .option('--threads <n>', 'golden model threads (default: all cores)', parseIntOption('--threads', 1, 64))
     .option('--min-cosine <x>', 'exit 1 unless every prompt position\'s logit cosine is at least x', parseFloatOption('--min-cosine', -1, 1))
     .option('--min-agree <n>', 'exit 1 unless every prompt\'s first n greedy tokens agree', parseIntOption('--min-agree', 0, 100000))
@@ -49,7 +51,7 @@ export function register(program: Command): void {
       if (flags.minAgree !== undefined && flags.minAgree > flags.steps) {
         throw new TellmeError('E_USAGE', `--min-agree ${flags.minAgree} is more than --steps ${flags.steps}`, `pass --steps ${flags.minAgree} or more`);
       }
-      const m = openModel(flags.model);
+      const m = openModel(flags.model, flags.board !== undefined ? { board: flags.board } : {});
       const checkpoint = requireCheckpoint(m, 'tellme eval (the float reference)');
       const spec = checkpoint.spec;
       let prompts: EvalPrompt[] = [];
@@ -63,7 +65,11 @@ export function register(program: Command): void {
       if (prompts.length === 0) prompts = defaultPrompts(spec, m.tokenizer);
       const context = checkPrompts(spec, prompts, flags.steps);
 
-      const golden = await loadGolden(m, { ...(flags.threads !== undefined ? { threads: flags.threads } : {}), context });
+      const golden = await loadGolden(m, {
+        ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+        ...(flags.board !== undefined ? { board: flags.board } : {}),
+        context,
+      });
       try {
         const refBar = progressBar('float reference');
         let reference: FloatReference;

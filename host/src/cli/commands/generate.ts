@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { goldenSession } from '../../golden/session.js';
 import { generate } from '../../runtime/generate.js';
-import { loadGolden, openModel, requireTokenizer } from '../model-source.js';
+import { BOARD_OPTION_HELP, loadGolden, openModel, requireTokenizer } from '../model-source.js';
 import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
 
 interface GenerateFlags {
@@ -19,6 +19,7 @@ interface GenerateFlags {
   seed: number;
   json?: boolean;
   threads?: number;
+  board?: string;
   context?: number;
   stats?: boolean;
 }
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling mass (1: off)', parseFloatOption('--top-p', Number.MIN_VALUE, 1), 1)
     .option('--seed <s>', 'PRNG seed for sampling', parseIntOption('--seed', 0, 2 ** 32 - 1), 0)
     .option('--json', 'print {"ids": [...], ...} instead of streaming text')
+    .option('--board <name>', BOARD_OPTION_HELP)
     .option('--threads <n>', 'compute threads (default: all cores)', parseIntOption('--threads', 1, 64))
     .option('--context <n>', 'context length (default: max_position_embeddings)', parseIntOption('--context', 1))
     .option('--stats', 'print timing to stderr')
@@ -44,7 +46,7 @@ export function register(program: Command): void {
       if ((flags.prompt === undefined) === (flags.ids === undefined)) {
         throw new TellmeError('E_USAGE', 'give exactly one of --prompt or --ids');
       }
-      const m = openModel(flags.model);
+      const m = openModel(flags.model, flags.board !== undefined ? { board: flags.board } : {});
       let promptIds: number[];
       if (flags.ids) {
         promptIds = flags.ids;
@@ -62,6 +64,7 @@ export function register(program: Command): void {
       }
       const model = await loadGolden(m, {
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+        ...(flags.board !== undefined ? { board: flags.board } : {}),
         ...(flags.context !== undefined ? { context: flags.context } : {}),
       });
       const tok = m.tokenizer;

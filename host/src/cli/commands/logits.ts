@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { argmax } from '../../runtime/sampling.js';
-import { loadGolden, openModel, requireCheckpoint } from '../model-source.js';
+import { BOARD_OPTION_HELP, loadGolden, openModel, requireCheckpoint } from '../model-source.js';
 import { parseIds, parseIntOption } from '../options.js';
 import { floatLogits } from '../../reference/logits.js';
 
@@ -13,6 +13,7 @@ interface LogitsFlags {
   backend: string;
   json?: boolean;
   threads?: number;
+  board?: string;
   top: number;
 }
 
@@ -24,17 +25,19 @@ export function register(program: Command): void {
     .requiredOption('--ids <ids>', 'comma-separated token ids', parseIds)
     .option('--backend <name>', 'golden (bit-accurate accelerator model) or float (training-time semantics)', 'golden')
     .option('--json', 'print {"argmax": [per position], "logits": [last position]}')
+    .option('--board <name>', BOARD_OPTION_HELP)
     .option('--threads <n>', 'compute threads (golden; default: all cores)', parseIntOption('--threads', 1, 64))
     .option('--top <k>', 'how many top tokens to list without --json', parseIntOption('--top', 1, 100), 5)
     .action(async (flags: LogitsFlags) => {
       if (flags.backend !== 'golden' && flags.backend !== 'float') {
         throw new TellmeError('E_USAGE', `unknown backend "${flags.backend}"`, 'use --backend golden or --backend float');
       }
-      const m = openModel(flags.model);
+      const m = openModel(flags.model, flags.board !== undefined ? { board: flags.board } : {});
       let all: Float32Array[];
       if (flags.backend === 'golden') {
         const model = await loadGolden(m, {
           ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+          ...(flags.board !== undefined ? { board: flags.board } : {}),
           context: Math.min(m.spec.maxPositions, Math.max(flags.ids.length, 1)),
         });
         all = model.prefill(flags.ids, { allLogits: true });
