@@ -14,6 +14,7 @@ import { projectRoot } from '../../host/src/paths.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
 import { goldenWeightsFromImage, loadGoldenFromImage } from '../../host/src/golden/weights-image.js';
 import { openImage } from '../../host/src/image/index.js';
+import { loadHwConfig } from '../../host/src/hwconfig/index.js';
 import { TEST_MODEL_PRESETS, type TestModelPresetName } from '../../host/src/testmodels/index.js';
 import { convert, testModel } from './helpers.js';
 
@@ -44,13 +45,14 @@ describe('golden model from an image == golden model from the checkpoint, bit fo
   for (const preset of TINY) {
     it(`${preset}: kv260 and kv260-paper images, prefill + decode logits`, async () => {
       const ckpt = testModel({ preset });
-      const fromCkpt = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: CONTEXT });
-      models.push(fromCkpt);
       for (const board of BOARDS) {
         const { path } = await convert(ckpt, board);
         const image = openImage(path, { hw: board });
+        const numerics = image.hw.config.numerics;
+        const fromCkpt = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: CONTEXT, numerics });
+        models.push(fromCkpt);
         const pool = await GoldenModel.createPool(1);
-        const fromImage = GoldenModel.fromWeights(goldenWeightsFromImage(image, pool, { contextLength: CONTEXT }), pool);
+        const fromImage = GoldenModel.fromWeights(goldenWeightsFromImage(image, pool, { contextLength: CONTEXT }), pool, numerics);
         models.push(fromImage);
         expect(fromImage.weights.ropePositions).toBe(CONTEXT);
         for (const prompt of PROMPTS) {
@@ -96,7 +98,7 @@ describe('golden model from an image == golden model from the checkpoint, bit fo
       const ckpt = testModel({ preset, hidden: 420, heads: 5, kvHeads: 5, intermediate: 840, layers: 2, vocab: 300 });
       const { path, manifest } = await convert(ckpt, 'kv260-paper');
       expect(manifest.ddr.carried_norms.length).toBe(8);
-      const a = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: 12 });
+      const a = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: 12, numerics: loadHwConfig('kv260-paper').config.numerics });
       models.push(a);
       const b = await loadGoldenFromImage(path, { threads: 1, hw: 'kv260-paper', contextLength: 12 });
       models.push(b);
@@ -111,11 +113,11 @@ describe('golden model from an image == golden model from the checkpoint, bit fo
   const DEMO = `${projectRoot()}/models/tellme-shakespeare-6l`;
   it('the bundled trained demo model (real weight statistics), kv260 and kv260-paper', async () => {
     const ckpt = openCheckpoint(DEMO);
-    const a = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: 24 });
-    models.push(a);
     const tok = loadTokenizer(DEMO)!;
     const ids = tok.encode('ROMEO: But soft, what light');
     for (const board of BOARDS) {
+      const a = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: 24, numerics: loadHwConfig(board).config.numerics });
+      models.push(a);
       const { path } = await convert(ckpt, board);
       const b = await loadGoldenFromImage(path, { threads: 1, hw: board, contextLength: 24 });
       models.push(b);
@@ -132,7 +134,7 @@ describe('golden model from an image == golden model from the checkpoint, bit fo
     const { path } = await convert(ckpt, 'kv260');
     const a = await loadGoldenFromImage(path, { threads: 1, hw: 'kv260', contextLength: 16 });
     models.push(a);
-    const b = await GoldenModel.fromCheckpoint(ckpt, { threads: 1, contextLength: 16 });
+    const b = await GoldenModel.fromCheckpoint(ckpt, { threads: 1, contextLength: 16, numerics: loadHwConfig('kv260').config.numerics });
     models.push(b);
     expect(a.contextLength).toBe(16);
     expect(sameBits(a.prefill([3, 1, 4, 1, 5])[0]!, b.prefill([3, 1, 4, 1, 5])[0]!)).toBeNull();
