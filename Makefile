@@ -4,7 +4,7 @@
 
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
-APT_PACKAGES := clang lld wabt
+APT_PACKAGES := clang lld wabt clang-tidy make g++
 
 .PHONY: all deps apt npm build wasm demo test clean help build-dir hwgen
 
@@ -62,3 +62,31 @@ test: deps build
 
 clean:
 	rm -rf dist build
+
+# --- HLS C simulation (hls/README.md) ---------------------------------------------------------
+# The kernels and their drivers are plain C11/C++17 built with gcc/g++ (Vitis is not needed):
+# -ffp-contract=off and no -ffast-math, because a fused multiply-add or a reassociated sum changes
+# the bits the golden model defines. Outputs are cached by make (header dependencies via -MMD);
+# vitest builds the driver it needs with `make build/hls/<driver>` (test/hls/build.ts).
+HLS_BOARD ?= kv260
+HLS_OUT := build/hls
+HLS_WARN := -Wall -Wextra -Werror
+HLS_FP := -ffp-contract=off -fno-fast-math
+HLS_CFLAGS := -std=c11 -O2 $(HLS_WARN) $(HLS_FP) -Ihls/include
+HLS_CXXFLAGS := -std=c++17 -O2 $(HLS_WARN) $(HLS_FP) -Ihls/include -Ihls/gen -Ihls/gen/$(HLS_BOARD) -Ihls/src -pthread
+HLS_C_DRIVERS := $(patsubst hls/csim/%.c,$(HLS_OUT)/%,$(wildcard hls/csim/*.c))
+HLS_CXX_DRIVERS := $(patsubst hls/csim/%.cpp,$(HLS_OUT)/%,$(wildcard hls/csim/*.cpp))
+
+.PHONY: hls-csim
+hls-csim: $(HLS_C_DRIVERS) $(HLS_CXX_DRIVERS)
+
+# Each build writes a temporary file and renames it, so concurrent test workers never see half an executable.
+$(HLS_OUT)/%: hls/csim/%.c
+	@mkdir -p $(HLS_OUT)
+	gcc $(HLS_CFLAGS) -MMD -MP -MF $@.d -MT $@ $< -o $@.tmp$$$$ -lm && mv -f $@.tmp$$$$ $@
+
+$(HLS_OUT)/%: hls/csim/%.cpp
+	@mkdir -p $(HLS_OUT)
+	g++ $(HLS_CXXFLAGS) -MMD -MP -MF $@.d -MT $@ $< $(filter hls/src/%.cpp,$^) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+
+-include $(wildcard $(HLS_OUT)/*.d)

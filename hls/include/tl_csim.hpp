@@ -1,0 +1,68 @@
+// C-simulation instrumentation: how often each pipelined loop runs, for the cycle report
+// (loop entries x pipeline depth + iterations x II = cycles; hls/README.md). Compiled away for
+// synthesis.
+//
+//   TL_LOOP("tlmm.LOOKUP", trip);   // at the loop's entry: one entry, `trip` iterations
+//
+// Names are "<unit>.<LOOP_LABEL>", the label the loop carries in the source.
+#ifndef TL_CSIM_HPP
+#define TL_CSIM_HPP
+
+#ifdef __SYNTHESIS__
+#define TL_LOOP(name, trip)
+#else
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace tl {
+namespace csim {
+
+struct LoopCounter {
+  const char *name;
+  uint64_t entries;
+  uint64_t iterations;
+};
+
+inline std::vector<LoopCounter *> &loop_counters() {
+  static std::vector<LoopCounter *> all;
+  return all;
+}
+
+inline LoopCounter &loop_counter(const char *name) {
+  for (LoopCounter *c : loop_counters())
+    if (!std::strcmp(c->name, name)) return *c;
+  loop_counters().push_back(new LoopCounter{name, 0, 0});
+  return *loop_counters().back();
+}
+
+inline void reset_loop_counters() {
+  for (LoopCounter *c : loop_counters()) c->entries = c->iterations = 0;
+}
+
+// {"<name>": {"entries": n, "iterations": n}, ...} in first-use order.
+inline void print_loop_counters(FILE *f) {
+  std::fputc('{', f);
+  bool first = true;
+  for (const LoopCounter *c : loop_counters()) {
+    std::fprintf(f, "%s\"%s\": {\"entries\": %llu, \"iterations\": %llu}", first ? "" : ", ", c->name,
+                 (unsigned long long)c->entries, (unsigned long long)c->iterations);
+    first = false;
+  }
+  std::fputc('}', f);
+}
+
+}  // namespace csim
+}  // namespace tl
+
+#define TL_LOOP(name, trip)                                                           \
+  do {                                                                                \
+    static ::tl::csim::LoopCounter &tl_loop_counter_ = ::tl::csim::loop_counter(name); \
+    tl_loop_counter_.entries++;                                                       \
+    tl_loop_counter_.iterations += (uint64_t)(trip);                                  \
+  } while (0)
+
+#endif  // __SYNTHESIS__
+#endif  // TL_CSIM_HPP
