@@ -15,8 +15,10 @@ help:
 	@echo "make test   - install what the tests need and run the whole suite"
 	@echo "make build  - compile the TypeScript CLI into dist/"
 	@echo "make wasm   - rebuild host/wasm/kernels.wasm from kernels.c (needs clang, lld)"
-	@echo "make hwgen  - regenerate hw/gen/*/tellme_hw_pkg.sv and hls/gen/*/config.hpp from hw/boards/*.json,"
-	@echo "              and the protocol bindings and docs/protocol.md tables from hw/spec/protocol.json"
+	@echo "make hwgen  - regenerate hw/gen/*/tellme_hw_pkg.sv and hls/gen/*/{config,tl_registers}.hpp from hw/boards/*.json,"
+	@echo "              the protocol bindings and docs/protocol.md tables from hw/spec/protocol.json,"
+	@echo "              and the register map bindings (firmware/gen, host/src/regmap, hw/gen) from hw/spec/registers.json"
+	@echo "make hls-csim - build the HLS C-simulation drivers (build/hls/)"
 
 deps: apt npm
 
@@ -70,7 +72,7 @@ clean:
 # vitest builds the driver it needs with `make build/hls/<driver>` (test/hls/build.ts).
 HLS_BOARD ?= kv260
 HLS_OUT := build/hls
-HLS_WARN := -Wall -Wextra -Werror
+HLS_WARN := -Wall -Wextra -Werror -Wno-unknown-pragmas
 HLS_FP := -ffp-contract=off -fno-fast-math
 HLS_CFLAGS := -std=c11 -O2 $(HLS_WARN) $(HLS_FP) -Ihls/include
 HLS_CXXFLAGS := -std=c++17 -O2 $(HLS_WARN) $(HLS_FP) -Ihls/include -Ihls/gen -Ihls/gen/$(HLS_BOARD) -Ihls/src -pthread

@@ -13,7 +13,7 @@ const SRC = path.resolve(import.meta.dirname, '../../host/src');
 /** Bottom first. A folder (or a top-level file, without extension) may import only from lower rows. */
 export const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'paths', 'types'],
-  ['numerics', 'model', 'json-schema'],
+  ['numerics', 'model', 'json-schema', 'regmap'],
   ['tlmm', 'quant', 'protocol'],
   ['checkpoint', 'hwconfig', 'kernels', 'runtime'],
   ['layout', 'testmodels', 'reference', 'hwgen'],

@@ -12,6 +12,8 @@ import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { projectRoot } from '../paths.js';
 import { emitHlsConfig, emitSvPackage } from './emit.js';
 import { hwParams } from './params.js';
+import { emitRegistersC, emitRegistersHls, emitRegistersSv, emitRegistersTs } from './registers-emit.js';
+import { loadRegisterMap, type RegisterMap } from './registers.js';
 
 export interface GeneratedFile {
   /** Path relative to the output root (the project root by default). */
@@ -25,13 +27,23 @@ function sourceName(hw: LoadedHwConfig, root: string): string {
   return (rel.startsWith('..') || path.isAbsolute(rel) ? hw.file : rel).split(path.sep).join('/');
 }
 
-export function generatedFiles(hw: LoadedHwConfig, root = projectRoot()): GeneratedFile[] {
+export function generatedFiles(hw: LoadedHwConfig, root = projectRoot(), regs: RegisterMap = loadRegisterMap()): GeneratedFile[] {
   const groups = hwParams(hw);
   const source = sourceName(hw, root);
   const board = hw.config.name;
   return [
     { path: `hw/gen/${board}/tellme_hw_pkg.sv`, content: emitSvPackage(groups, source) },
     { path: `hls/gen/${board}/config.hpp`, content: emitHlsConfig(groups, source) },
+    { path: `hls/gen/${board}/tl_registers.hpp`, content: emitRegistersHls(regs, hw) },
+  ];
+}
+
+/** The register map's bindings that do not depend on the build. */
+export function registerMapFiles(regs: RegisterMap = loadRegisterMap()): GeneratedFile[] {
+  return [
+    { path: 'firmware/gen/tl_registers.h', content: emitRegistersC(regs) },
+    { path: 'host/src/regmap/registers.ts', content: emitRegistersTs(regs) },
+    { path: 'hw/gen/tellme_regs_pkg.sv', content: emitRegistersSv(regs) },
   ];
 }
 
