@@ -58,14 +58,16 @@ describe('board profiles', () => {
     expect(d.paperVectorsPerBeat).toBe(5);
     expect(d.lookupsPerCycle).toBe(448);
     expect(d.weightsPerCycle).toBe(1344);
-    // 3 HP ports x 128 bits x 250 MHz: the ports, not the 17.1 GB/s DDR, bound the weight stream.
+    // 3 HP ports (HP0, HP1, HP3: no shared controller port) x 128 bits x 250 MHz: the ports, not
+    // the DDR (19.2 GB/s x 0.833), bound the weight stream.
     expect(d.portBandwidthBps).toBe(12e9);
+    expect(d.lockstepBandwidthBps).toBe(12e9);
     expect(d.effectiveBandwidthBps).toBe(12e9);
     // K_max = FFN 4096 padded to 4116; 127 * 4116 = 522,732 < 2^19.
     expect(d.kMaxPadded).toBe(4116);
     expect(d.accumulatorBits).toBe(20);
     expect(hw.config.architecture.double_buffering).toBe(false);
-    expect(hw.config.memory.ddr_peak_gbps).toBe(17.1);
+    expect(hw.config.memory.ddr_peak_gb_s).toBe(19.2);
   });
 
   it('kv260 default: K_max 8640 -> padded 8652 -> 22-bit accumulators, double-buffered 32-URAM buffer', () => {
@@ -74,7 +76,11 @@ describe('board profiles', () => {
     expect(d.accumulatorBits).toBe(22);
     expect(d.buffers).toBe(2);
     expect(d.wordsPerBankPerBuffer).toBe(4096);
-    expect(d.effectiveBandwidthBps).toBeCloseTo(19.2e9 * 0.8, 0);
+    // Four lanes in lockstep; HP1 and HP2 share a controller port and run 19 % late, so all four
+    // go at 4 GB/s / 1.19: 13.45 GB/s, below both the DDR cap and the kernel side.
+    expect(d.lockstepBandwidthBps).toBeCloseTo((4 * 4e9) / 1.19, 0);
+    expect(d.effectiveBandwidthBps).toBeCloseTo((4 * 4e9) / 1.19, 0);
+    expect(d.ddrBandwidthBps).toBeCloseTo(19.2e9 * 0.833, 0);
   });
 });
 
@@ -122,8 +128,8 @@ describe('validation', () => {
 
     const cfg = raw('kv260');
     const missing = { ...cfg, memory: { ...cfg.memory } } as Record<string, unknown>;
-    delete (missing['memory'] as Record<string, unknown>)['ddr_peak_gbps'];
-    expect(errorOf(() => hwConfigFromObject(missing, 'b.json')).message).toContain('memory: missing field "ddr_peak_gbps"');
+    delete (missing['memory'] as Record<string, unknown>)['ddr_peak_gb_s'];
+    expect(errorOf(() => hwConfigFromObject(missing, 'b.json')).message).toContain('memory: missing field "ddr_peak_gb_s"');
 
     const wrongEnum = { ...cfg, architecture: { ...cfg.architecture, beat_packing: 'tight' } };
     expect(errorOf(() => hwConfigFromObject(wrongEnum, 'b.json')).message).toMatch(/architecture\.beat_packing/);

@@ -30,7 +30,7 @@ export function variant(v: HwVariant): LoadedHwConfig {
     tlmm: { ...base.tlmm, tables_per_vector: v.tables, parallel_vectors: v.q },
     uram: { ...base.uram, cascade, weight_buffer_urams: cascade * (v.q / 2) * depth },
     resources: { ...base.resources, uram: 100000 },
-    memory: { ...base.memory, weight_ports: v.ports, axi_data_bits: v.axiBits, burst_beats: 4 },
+    memory: { ...base.memory, weight_ports: v.ports, axi_data_bits: v.axiBits, burst_beats: 4, shared_port_lanes: Math.min(base.memory.shared_port_lanes, v.ports) },
     architecture: {
       ...base.architecture,
       double_buffering: v.layout === 'tiled' && v.doubleBuffer,

@@ -57,12 +57,28 @@ describe('tellme plan', () => {
     expect(typeof j['decode_tokens_per_s']).toBe('number');
     expect(Object.keys(j['ttft_s'] as object)).toEqual(['64', '128', '512']);
     for (const v of Object.values(j['ttft_s'] as Record<string, number>)) expect(v).toBeGreaterThan(0);
-    expect(j['uram_used']).toBe(57);
+    // 32 weight buffer + 17 RPA + 8 DA + 4 decode norm vector (today's fp16 numerics).
+    expect(j['uram_used']).toBe(61);
     expect(j['uram_total']).toBe(64);
     expect(j['board']).toBe('kv260');
     expect(j['hw_hash']).toMatch(/^[0-9a-f]{64}$/);
     const lb = j['layer_breakdown'] as { decode: { step: string }[] };
     expect(lb.decode.map((r) => r.step)).toContain('attention');
+    // Multi-token verification: the rate assumed (placeholder until measured) and the projection.
+    expect(j['accepted_tokens_per_pass']).toBe(1.5);
+    expect(j['draft_tokens']).toBe(4);
+    expect(typeof j['decode_tokens_per_s_multi_token']).toBe('number');
+    expect(j['clock_mhz']).toBeGreaterThan(0);
+  });
+
+  it('--accepted-per-pass and --set change the projection; bad values are usage errors', () => {
+    const a = JSON.parse(run({ shape: 'bitnet-large', json: true, acceptedPerPass: '2', set: ['numerics.kv_format=int8'] }).out);
+    expect(a.accepted_tokens_per_pass).toBe(2);
+    expect(a.numerics.kv_format).toBe('int8');
+    expect(run({ shape: 'bitnet-large', acceptedPerPass: '0.5' }).error?.code).toBe('E_USAGE');
+    expect(run({ shape: 'bitnet-large', acceptedPerPass: '7' }).error?.message).toMatch(/outside \[1, 5\]/);
+    expect(run({ shape: 'bitnet-large', draftTokens: 'x' }).error?.code).toBe('E_USAGE');
+    expect(run({ shape: 'bitnet-large', set: ['memory.weight_portz=3'] }).error?.code).toBe('E_HWCONFIG');
   });
 
   it('text report says FITS and shows the per-layer table', () => {
@@ -120,15 +136,29 @@ describe('tellme plan', () => {
 
   it('--html writes a self-contained report with the URAM map and latency charts', () => {
     const file = path.join(tmpDir(), 'report.html');
-    const { error } = run({ shape: 'bitnet-2b4t', html: file });
+    const { error } = run({ shape: 'bitnet-large', board: 'zcu104', html: file });
     expect(error).toBeNull();
     const html = fs.readFileSync(file, 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(4);
     expect(html).toContain('aria-label="URAM map"');
-    expect(html).toContain('gate_proj tile 6');
+    expect(html).toContain('gate_proj tile 1');
+    expect(html).toContain('fitted (remainder of the paper totals)');
+    expect(html).not.toContain('before/after');
     expect(html).not.toMatch(/<script|<link|\bsrc=|\bhref=|@import|url\(/);
     expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/https?:\/\//);
+  });
+
+  it('--html on kv260 adds the before/after tables of every change for the model', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...CONFIG_2B4T, hidden_size: 256, intermediate_size: 512, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 1000 }));
+    const file = path.join(dir, 'report.html');
+    expect(run({ model: dir, html: file }).error).toBeNull();
+    const html = fs.readFileSync(file, 'utf8');
+    expect(html).toContain('before/after of each change');
+    expect(html).toContain('The final build without one change');
+    expect(html).toContain('without int8 LM head on the fabric');
+    expect(html).not.toContain('From the paper build'); // this model is not the paper's shape
   });
 
   it('registers a "plan" command', () => {
@@ -137,6 +167,6 @@ describe('tellme plan', () => {
     const cmd = program.commands.find((c) => c.name() === 'plan')!;
     expect(cmd).toBeDefined();
     const flags = cmd.options.map((o) => o.long);
-    for (const f of ['--model', '--shape', '--board', '--json', '--html', '--context', '--prompts']) expect(flags).toContain(f);
+    for (const f of ['--model', '--shape', '--board', '--json', '--html', '--context', '--prompts', '--set', '--draft-tokens', '--accepted-per-pass']) expect(flags).toContain(f);
   });
 });

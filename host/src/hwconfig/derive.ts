@@ -94,6 +94,9 @@ export function checkConsistency(c: HwConfig, file: string): void {
       'Use a power-of-two burst length whose byte size divides 4096.',
     );
   }
+  if (c.memory.shared_port_lanes > c.memory.weight_ports) {
+    fail(file, 'memory.shared_port_lanes', `${c.memory.shared_port_lanes} shared lanes but only ${c.memory.weight_ports} weight ports`, 'Set shared_port_lanes to at most weight_ports.');
+  }
   if (c.memory.ddr_usable_mib > c.memory.ddr_capacity_mib) {
     fail(file, 'memory.ddr_usable_mib', `${c.memory.ddr_usable_mib} MiB usable exceeds the ${c.memory.ddr_capacity_mib} MiB capacity`, 'Lower ddr_usable_mib.');
   }
@@ -103,6 +106,31 @@ export function checkConsistency(c: HwConfig, file: string): void {
   if (c.lm_head.placement === 'arm' && c.board.host_link !== 'zynq-ps') {
     fail(file, 'lm_head.placement', `"arm" needs the Zynq's ARM cores, but the board's host_link is ${c.board.host_link}`, 'Use placement "fabric".');
   }
+}
+
+/**
+ * Bandwidth of the weight stream (docs/performance-model.md §1.3). A beat is split over the
+ * weight ports in lockstep, so the lanes together go at the pace of the slowest one: a lane on a
+ * memory-controller port shared with another lane (HP1 and HP2 share XPI 4, UG1085) takes
+ * 1 + shared_port_slowdown times as long. The sum is capped by what the DDR sustains and by the
+ * kernel-side port width at the kernel clock (the ports themselves keep their own clock).
+ */
+export function memoryBandwidth(c: HwConfig, kernelClockMhz: number) {
+  const m = c.memory;
+  const laneBandwidthBps = (m.port_bits / 8) * m.port_clock_mhz * 1e6;
+  const portBandwidthBps = m.weight_ports * laneBandwidthBps;
+  const slowest = m.shared_port_lanes > 0 ? laneBandwidthBps / (1 + m.shared_port_slowdown) : laneBandwidthBps;
+  const lockstepBandwidthBps = m.weight_ports * slowest;
+  const ddrBandwidthBps = m.ddr_peak_gb_s * 1e9 * m.ddr_efficiency;
+  const kernelSideBandwidthBps = m.weight_ports * (m.axi_data_bits / 8) * kernelClockMhz * 1e6;
+  return {
+    laneBandwidthBps,
+    portBandwidthBps,
+    lockstepBandwidthBps,
+    ddrBandwidthBps,
+    kernelSideBandwidthBps,
+    effectiveBandwidthBps: Math.min(ddrBandwidthBps, lockstepBandwidthBps, kernelSideBandwidthBps),
+  };
 }
 
 export function deriveHw(c: HwConfig): HwDerived {
@@ -122,8 +150,7 @@ export function deriveHw(c: HwConfig): HwDerived {
     paddedReduction(m.heads * m.head_dim, chunkElements),
   );
   const lookupsPerCycle = T * Q * c.architecture.prefill_token_block;
-  const portBandwidthBps = c.memory.weight_ports * (c.memory.port_bits / 8) * c.memory.port_clock_mhz * 1e6;
-  const ddrBps = c.memory.ddr_peak_gbps * 1e9 * c.memory.ddr_efficiency;
+  const bw = memoryBandwidth(c, c.clock_mhz);
   return {
     groupSize: G,
     tables: T,
@@ -147,8 +174,7 @@ export function deriveHw(c: HwConfig): HwDerived {
     accumulatorBits: accumulatorBitsFor(kMaxPadded),
     lookupsPerCycle,
     weightsPerCycle: lookupsPerCycle * G,
-    portBandwidthBps,
-    effectiveBandwidthBps: Math.min(ddrBps, portBandwidthBps),
+    ...bw,
     clockHz: c.clock_mhz * 1e6,
   };
 }

@@ -13,6 +13,7 @@ export type LmHeadPlacement = 'arm' | 'fabric';
 export type ActivationFormat = 'fp16' | 'fp32';
 export type KvFormat = 'fp16' | 'int8';
 export type LmHeadMode = 'int8' | 'ternary-shortlist';
+export type NormsOnChip = 'none' | 'decode' | 'all';
 
 /** The per-build choices of the arithmetic contract (docs/numerics.md); `numerics` of a HwConfig. */
 export interface ContractNumerics {
@@ -61,7 +62,9 @@ export interface HwConfig {
   };
   memory: {
     kind: 'ddr4' | 'hbm2';
-    ddr_peak_gbps: number;
+    /** GB/s (1e9 bytes per second). */
+    ddr_peak_gb_s: number;
+    /** Sustained fraction of the peak, all ports together (a cap on the sum of the lanes). */
     ddr_efficiency: number;
     ddr_capacity_mib: number;
     ddr_usable_mib: number;
@@ -69,6 +72,10 @@ export interface HwConfig {
     weight_ports: number;
     port_bits: number;
     port_clock_mhz: number;
+    /** Weight lanes sharing a memory-controller port with another weight lane (HP1 + HP2 on Zynq US+). */
+    shared_port_lanes: number;
+    /** Extra time such a lane needs for the same bytes (0.19 = 19 % late). */
+    shared_port_slowdown: number;
     burst_beats: number;
     alignment_bytes: 4096;
   };
@@ -92,6 +99,8 @@ export interface HwConfig {
     activation_format: ActivationFormat;
     elementwise_lanes: number;
     runtime_shapes: boolean;
+    /** Where RMS-MAX keeps its input vectors: DDR scratch (none), on chip in decode, or in every pass. */
+    norms_on_chip: NormsOnChip;
   };
   attention: {
     prefill_pes: number;
@@ -100,13 +109,23 @@ export interface HwConfig {
     prefill_pair_overhead_cycles: number;
     decode_lanes: number;
     decode_token_overhead_cycles: number;
+    /** int8 attention unit (numerics.kv_format int8): q.k products per cycle (2 per DSP48E2). */
+    int8_qk_macs_per_cycle: number;
+    /** Exact value-sum lanes, one DSP48E2 each. */
+    int8_value_lanes: number;
+    /** Binary32 score/exp/u pipelines. */
+    softmax_lanes: number;
+    /** Query heads of a KV group processed together (the KV head is read once per batch). */
+    int8_group_heads: number;
   };
   lm_head: {
     placement: LmHeadPlacement;
     fabric_macs_per_cycle: number;
     arm_threads: number;
-    arm_bandwidth_gbps: number;
-    arm_int8_gmacs: number;
+    /** GB/s (1e9 bytes per second) streaming the int8 head. */
+    arm_bandwidth_gb_s: number;
+    /** 1e9 int8 MAC/s. */
+    arm_int8_gmac_s: number;
   };
   /** The per-build choices of the arithmetic contract (docs/numerics.md). */
   numerics: ContractNumerics;
@@ -124,6 +143,10 @@ export interface HwConfig {
     norm_call_overhead_cycles: number;
     attention_call_overhead_cycles: number;
     ddr_first_beat_cycles: number;
+    /** LUT utilisation up to which clock_mhz is assumed to close. */
+    closure_lut_fraction: number;
+    /** Fraction of clock_mhz lost per unit of LUT utilisation above closure_lut_fraction. */
+    clock_loss_per_lut_fraction: number;
   };
   notes?: string[];
   sources?: Record<string, string>;
@@ -174,9 +197,20 @@ export interface HwDerived {
   lookupsPerCycle: number;
   /** Ternary weights consumed per cycle at peak (3 per lookup). */
   weightsPerCycle: number;
-  /** Peak bandwidth of the memory-side weight ports, bytes/s. */
+  /** Nominal bandwidth of one memory-side weight port (a lane), bytes/s. */
+  laneBandwidthBps: number;
+  /** Nominal bandwidth of all weight ports together, bytes/s. */
   portBandwidthBps: number;
-  /** min(ddr peak * efficiency, port bandwidth), bytes/s: what a long weight load achieves. */
+  /** All lanes in lockstep at the pace of the slowest (a shared controller port), bytes/s. */
+  lockstepBandwidthBps: number;
+  /** ddr peak * efficiency, bytes/s. */
+  ddrBandwidthBps: number;
+  /** Kernel-side width of the weight ports at clock_mhz, bytes/s. */
+  kernelSideBandwidthBps: number;
+  /**
+   * min(ddr, lockstep lanes, kernel side at clock_mhz), bytes/s: what a weight load achieves at
+   * the target clock. The planner lowers the kernel-side term when the clock is derated.
+   */
   effectiveBandwidthBps: number;
   clockHz: number;
 }

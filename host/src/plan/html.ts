@@ -2,6 +2,7 @@
  * Self-contained HTML report for `tellme plan --html`: inline SVG only, no scripts, no external
  * assets. Shows the URAM map of one layer, where a token's time goes, and the per-layer latency.
  */
+import type { StepFigures } from './ablation-table.js';
 import type { LayerRow, Plan } from './plan.js';
 import type { PassResult } from './perf.js';
 
@@ -154,7 +155,34 @@ function curve(plan: Plan): string {
   return parts.join('');
 }
 
-export function planToHtml(plan: Plan): string {
+function ablationTable(title: string, rows: readonly StepFigures[]): string {
+  const cell = (r: StepFigures) =>
+    r.invalid
+      ? `<td colspan="9" style="text-align:left">${esc(r.invalid)}</td>`
+      : [
+          `${r.fits ? '' : '(does not fit) '}${r.decode128.toFixed(1)}`,
+          r.decode1024 === null ? '&mdash;' : r.decode1024.toFixed(1),
+          r.ttft128.toFixed(3),
+          r.multiToken.toFixed(1),
+          `${r.lut.toLocaleString('en-US')} (${(r.lutShare * 100).toFixed(1)} %)`,
+          r.clockMhz.toFixed(0),
+          String(r.dsp),
+          String(r.bram36),
+          String(r.uram),
+        ]
+          .map((x) => `<td>${x}</td>`)
+          .join('');
+  return `<h3>${esc(title)}</h3><table><tr><th>step</th><th>decode tok/s @128</th><th>@1024</th><th>TTFT 128 (s)</th><th>multi-token tok/s</th><th>LUT</th><th>MHz</th><th>DSP</th><th>BRAM36</th><th>URAM</th></tr>
+${rows.map((r) => `<tr><td>${esc(r.label)}</td>${cell(r)}</tr>`).join('\n')}</table>`;
+}
+
+/** Optional sections computed by the caller (they cost many plans): the kv260 before/after tables. */
+export interface HtmlExtras {
+  cumulative?: readonly StepFigures[];
+  leaveOneOut?: readonly StepFigures[];
+}
+
+export function planToHtml(plan: Plan, extras: HtmlExtras = {}): string {
   const { spec, hw, resources: r } = plan;
   const c = hw.config;
   const legend = Object.entries(LINEAR_COLORS)
@@ -178,13 +206,17 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-
 </style></head><body>
 <h1>${esc(plan.modelName)} on ${esc(c.name)}</h1>
 <p>${spec.numLayers} layers, hidden ${spec.hiddenSize}, FFN ${spec.intermediateSize} (${spec.activation}), ${spec.numHeads}/${spec.numKvHeads} heads x ${spec.headDim}, vocab ${spec.vocabSize}.
-Board ${esc(c.board.name)} (${esc(c.board.device)}, ${c.clock_mhz} MHz); hardware build <code>${hw.hash.slice(0, 16)}</code>.</p>
+Board ${esc(c.board.name)} (${esc(c.board.device)}, ${plan.achieved.clockMhz.toFixed(0)} MHz${plan.achieved.clockMhz < c.clock_mhz ? ` of a ${c.clock_mhz} MHz target: derated at ${(plan.achieved.lutUtilisation * 100).toFixed(1)} % LUT` : ''}; weight stream ${(plan.achieved.bandwidthBps / 1e9).toFixed(2)} GB/s); hardware build <code>${hw.hash.slice(0, 16)}</code>.
+Contract choices: ${esc(c.numerics.kv_format)} KV cache and attention, ${c.numerics.lm_head === 'ternary-shortlist' ? `ternary shortlist head (K = ${c.numerics.shortlist_k})` : 'int8 LM head'}.</p>
 <p class="fit">${plan.fits ? 'FITS' : 'DOES NOT FIT'}</p>
 ${plan.reasons.length ? `<ul>${plan.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
-<p><b>Decode:</b> ${(1 / plan.decode.totalSeconds).toFixed(1)} tokens/s at context ${plan.decodeContext}. <b>Time to first token:</b></p><ul>${ttft}</ul>
+<p><b>Decode:</b> ${(1 / plan.decode.totalSeconds).toFixed(1)} tokens/s at context ${plan.decodeContext}; with multi-token verification ${plan.multiToken.tokensPerS.toFixed(1)} tokens/s (${plan.multiToken.draftTokens} drafts per pass, ${plan.multiToken.acceptedPerPass} tokens yielded per pass assumed). <b>Time to first token:</b></p><ul>${ttft}</ul>
 <h2>Resources (planner estimate)</h2>
 <table><tr><th>resource</th><th>used</th><th>available</th><th>share</th></tr>
 ${resRow('LUT', r.lut, r.budget.lut)}${resRow('FF', r.ff, r.budget.ff)}${resRow('DSP', r.dsp, r.budget.dsp)}${resRow('BRAM36', r.bram36, r.budget.bram36)}${resRow('URAM', r.uram, r.budget.uram)}</table>
+<p class="note">By module, and how each figure was obtained (fitted to the paper's totals, paper-scaled, or predicted):</p>
+<table><tr><th>module</th><th>LUT</th><th>DSP</th><th>BRAM36</th><th>URAM</th><th>basis</th></tr>
+${r.modules.map((m) => `<tr><td>${esc(m.module)}</td><td>${m.lut.toLocaleString('en-US')}</td><td>${m.dsp}</td><td>${m.bram36}</td><td>${m.uram}</td><td style="text-align:left">${esc(m.basis)}</td></tr>`).join('\n')}</table>
 ${plan.warnings.length ? `<ul class="note">${plan.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
 <h2>URAM weight buffer: one layer's steps</h2>
 <p class="note">${plan.uram.weightBufferUrams} URAMs: ${plan.uram.banks} banks (row r of a tile in bank r mod ${plan.uram.banks}), each ${plan.uram.cascade} URAMs wide and ${plan.uram.bankDepthUrams} deep; ${plan.uram.layout} layout${
@@ -205,6 +237,14 @@ ${layerChart(plan.layerDecode, c.clock_mhz)}
 ${plan.layerPrefill ? `<h2>Layer ${plan.breakdownLayer}, prefill of ${plan.layerPrefill.tokens} tokens (&micro;s)</h2>${layerChart(plan.layerPrefill.rows, c.clock_mhz)}` : ''}
 <h2>Decode tokens/s by context</h2>
 ${curve(plan)}
+${
+  extras.cumulative || extras.leaveOneOut
+    ? `<h2>Where the kv260 figures come from (before/after of each change)</h2>
+<p class="note">Same model; each row re-runs the planner. Contract choices not yet adopted in kv260.json are projected on top of it. Commands and discussion: docs/performance-model.md §3.</p>
+${extras.cumulative ? ablationTable('From the paper build (kv260-paper), one change at a time', extras.cumulative) : ''}
+${extras.leaveOneOut ? ablationTable('The final build without one change', extras.leaveOneOut) : ''}`
+    : ''
+}
 <p class="note">Generated by <code>tellme plan</code>. Model and assumptions: docs/performance-model.md; layout: docs/layout.md.</p>
 </body></html>
 `;

@@ -1,4 +1,4 @@
-export { makePlan, planToJson, DEFAULT_PROMPTS, DEFAULT_DECODE_CONTEXT, type Plan, type PlanOptions, type LayerRow } from './plan.js';
+export { makePlan, planToJson, DEFAULT_PROMPTS, DEFAULT_DECODE_CONTEXT, DEFAULT_DRAFT_TOKENS, ACCEPTED_PER_PASS_PLACEHOLDER, type Plan, type PlanOptions, type LayerRow } from './plan.js';
 export { planToText } from './report.js';
 export { planToHtml } from './html.js';
 export { BUILTIN_SHAPES, builtinShape, specFromConfigJson, modelSpecFromPath } from './shapes.js';
@@ -6,23 +6,31 @@ export {
   tlmmCycles,
   activationBytes,
   normCycles,
-  decodeAttention,
-  prefillAttention,
-  rpaPairs,
+  attentionCost,
+  layerTokens,
+  headPositions,
   buildSteps,
   schedule,
   runPass,
   decodePass,
   prefillPass,
-  armLmHeadSeconds,
+  verifyPass,
   embeddingSeconds,
-  bytesPerCycle,
+  hostSeconds,
   tileLoadBytes,
   type ModelStep,
   type TimedStep,
   type PassResult,
   type PassSpec,
+  type PassKind,
   type StepKind,
+  type StepLinear,
 } from './perf.js';
-export { estimateResources, COSTS, type ResourceEstimate, type ModuleEstimate, type Cost } from './resources.js';
+export { decodeAttention, prefillAttention, int8Attention, rpaPairs, INT8_PASS_LATENCY_CYCLES, type AttentionCost } from './attention.js';
+export { armLmHeadSeconds, fabricInt8Head, shortlistRescore, ternaryHeadTiles, shortlistK, sampledLogits, int8HeadBytes, type HeadTile } from './head.js';
+export { achievableClockMhz, achievedFor, type Achieved } from './clock.js';
+export { estimateResources, bram18For, bram36Banks, COSTS, type ResourceEstimate, type ModuleEstimate, type Cost, type Basis } from './resources.js';
 export { KV260_ABLATION, ablationConfigs, deepMerge, type AblationStep } from './ablation.js';
+export { KV260_CONTRACT_STEPS, pendingContractSteps, withContractChoices } from './ablation.js';
+export { stepFigures, cumulativeAblation, leaveOneOut, type StepFigures, type FigureOptions } from './ablation-table.js';
+export { parseSetting, applySettings } from './variant.js';

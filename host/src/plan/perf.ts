@@ -1,24 +1,31 @@
 /**
  * Cycle model of the accelerator (docs/performance-model.md).
  *
- * A pass (one decode token, or a prefill of N tokens) is a list of steps in program order: per
- * layer the input RMS-MAX, the q/k/v tiles, attention, the attention sub-norm, o, the
- * post-attention norm, up, gate, the FFN sub-norm and down; then the final norm and the LM head.
- * Two resources are scheduled: the compute chain (one step at a time, in order) and the DDR
- * (serial). A TLMM tile first needs its weights in URAM: single-buffered builds load each tile
- * when the engine reaches it (load, then compute); double-buffered builds issue tile k+2's load as
- * soon as tile k has finished computing, so loads overlap compute. Attention and a fabric LM head
- * stream from DDR while they compute (they take max(compute, DDR time) and queue behind loads).
- * Host work (call overhead, embedding, prompt bookkeeping, ARM LM head, sampling) is serial
- * around the accelerator call.
+ * A pass (one decode token, a prefill of N tokens, or a verify pass of N+1 tokens at KV offset L)
+ * is a list of steps in program order: per layer the input RMS-MAX, the q/k/v tiles, attention,
+ * the attention sub-norm, o, the post-attention norm, up, gate, the FFN sub-norm and down; then
+ * the final norm and the LM head. Two resources are scheduled: the compute chain (one step at a
+ * time, in order) and the DDR (serial). A TLMM tile first needs its weights in URAM:
+ * single-buffered builds load each tile when the engine reaches it (load, then compute);
+ * double-buffered builds issue tile k+2's load as soon as tile k has finished computing, so loads
+ * overlap compute. Attention, norms that use the DDR scratch and a fabric LM head stream from DDR
+ * while they compute (they take max(compute, DDR time) and queue behind loads). Host work (call
+ * overhead, embedding, prompt bookkeeping, ARM LM head, sampling) is serial around the call.
+ * Attention is in attention.ts, the LM head in head.ts, the clock and bandwidth in clock.ts.
  */
 import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { beatCount } from '../layout/beats.js';
 import { tilePackLayout } from '../layout/ddr.js';
 import type { UramPlan } from '../layout/uram.js';
 import type { LinearName, ModelSpec } from '../model/spec.js';
+import { decodeAttention, int8Attention, prefillAttention, type AttentionCost } from './attention.js';
+import { achievedFor, type Achieved } from './clock.js';
+import { armLmHeadSeconds, fabricInt8Head, sampledLogits, shortlistRescore, ternaryHeadTiles } from './head.js';
 
 export type StepKind = 'tlmm' | 'attention' | 'norm' | 'lm_head';
+
+/** 'head' is the ternary copy of the LM head (numerics.lm_head ternary-shortlist). */
+export type StepLinear = LinearName | 'head';
 
 export interface ModelStep {
   /** e.g. "q_proj#0", "attention", "norm.input" */
@@ -26,7 +33,7 @@ export interface ModelStep {
   kind: StepKind;
   /** -1 for the steps after the last layer. */
   layer: number;
-  linear?: LinearName;
+  linear?: StepLinear;
   tile?: number;
   /** Weight bytes that must be in URAM before the step computes (TLMM tiles). */
   loadBytes: number;
@@ -73,44 +80,24 @@ export function tlmmCycles(rows: number, chunks: number, tokens: number, hw: Loa
   return body + drain + t.linear_call_overhead_cycles;
 }
 
+/** RMS-MAX over `tokens` vectors: two passes (sum of squares; scale, weight, max) at elementwise_lanes. */
 export function normCycles(dim: number, tokens: number, hw: LoadedHwConfig): number {
-  // Two passes over the vector (sum of squares; scale, weight, max), elementwise_lanes per cycle.
   return hw.config.timing.norm_call_overhead_cycles + tokens * 2 * Math.ceil(dim / hw.config.architecture.elementwise_lanes);
 }
 
-/** Decode attention over `context` cached tokens (K pass then V pass). */
-export function decodeAttention(spec: ModelSpec, context: number, hw: LoadedHwConfig): { cycles: number; bytes: number } {
-  const at = hw.config.attention;
-  const qd = spec.numHeads * spec.headDim;
-  const kvd = spec.numKvHeads * spec.headDim;
-  const perPass = context * (Math.ceil(qd / at.decode_lanes) + at.decode_token_overhead_cycles);
-  return { cycles: hw.config.timing.attention_call_overhead_cycles + 2 * perPass, bytes: 2 * context * kvd * 2 };
-}
-
-/** Query blocks x keys visited by the reversed-reordered prefill attention (masked triangle skipped). */
-export function rpaPairs(tokens: number, pes: number): number {
-  const n = Math.ceil(tokens / pes) * pes;
-  const blocks = n / pes;
-  return blocks * n - (pes * blocks * (blocks - 1)) / 2;
-}
-
-export function prefillAttention(spec: ModelSpec, tokens: number, hw: LoadedHwConfig): { cycles: number; bytes: number; pairs: number } {
-  const at = hw.config.attention;
-  const qd = spec.numHeads * spec.headDim;
-  const kvd = spec.numKvHeads * spec.headDim;
-  const pairs = rpaPairs(tokens, at.prefill_pes);
-  const perPair = 2 * Math.ceil(qd / at.prefill_lanes) * at.prefill_ii + at.prefill_pair_overhead_cycles;
-  // K and V are re-streamed once per query block; the queries and outputs once.
-  const bytes = pairs * 2 * kvd * 2 + tokens * qd * 2 * 2;
-  return { cycles: hw.config.timing.attention_call_overhead_cycles + pairs * perPair, bytes, pairs };
-}
+export type PassKind = 'decode' | 'prefill' | 'verify';
 
 export interface PassSpec {
-  /** Tokens processed by the layers (1 for decode). */
+  kind: PassKind;
+  /** Tokens processed by the layers: 1 (decode), the prompt (prefill), N+1 (verify). */
   tokens: number;
-  /** Keys attention reads (decode: the cache length; prefill: the prompt). */
+  /** Decode: tokens in the KV cache including the new one; prefill: the prompt; verify: the KV offset L before the pass. */
   context: number;
-  prefill: boolean;
+}
+
+/** Query positions whose LM head output the pass returns. */
+export function headPositions(pass: PassSpec): number {
+  return pass.kind === 'verify' ? pass.tokens : 1;
 }
 
 /** Weight bytes per tile, by linear, from the pack layouts (the same for every layer). */
@@ -120,17 +107,50 @@ export function tileLoadBytes(uram: UramPlan, hw: LoadedHwConfig): Map<string, n
   return m;
 }
 
-export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, pass: PassSpec): ModelStep[] {
-  const steps: ModelStep[] = [];
+/** One layer's attention for the pass, on the build's datapath. */
+export function attentionCost(spec: ModelSpec, hw: LoadedHwConfig, pass: PassSpec, tokens: number, bytesPerCycle: number): AttentionCost {
+  if (hw.config.numerics.kv_format === 'int8') {
+    if (pass.kind === 'decode') return int8Attention(spec, 1, pass.context - 1, hw, bytesPerCycle);
+    return int8Attention(spec, tokens, pass.kind === 'verify' ? pass.context : 0, hw, bytesPerCycle);
+  }
+  if (pass.kind === 'decode') return decodeAttention(spec, pass.context, hw);
+  if (pass.kind === 'prefill') return prefillAttention(spec, tokens, hw);
+  // fp16 verify: the decode datapath once per position (numerics §8.2), keys L+1 .. L+N+1.
+  const out = { cycles: 0, bytes: 0 };
+  for (let i = 1; i <= tokens; i++) {
+    const a = decodeAttention(spec, pass.context + i, hw);
+    out.cycles += a.cycles;
+    out.bytes += a.bytes;
+  }
+  return out;
+}
+
+/** Tokens the layers process: the fp16 RPA needs the prompt padded to N_pe (the paper's host pads). */
+export function layerTokens(pass: PassSpec, hw: LoadedHwConfig): number {
   const pes = hw.config.attention.prefill_pes;
-  const N = pass.prefill ? Math.ceil(pass.tokens / pes) * pes : pass.tokens;
+  return pass.kind === 'prefill' && hw.config.numerics.kv_format === 'fp16' ? Math.ceil(pass.tokens / pes) * pes : pass.tokens;
+}
+
+export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, pass: PassSpec, achieved: Achieved = achievedFor(hw)): ModelStep[] {
+  const steps: ModelStep[] = [];
+  const N = layerTokens(pass, hw);
   const loads = tileLoadBytes(uram, hw);
   const byLinear = new Map(uram.linears.map((lp) => [lp.linear, lp]));
   const qd = spec.numHeads * spec.headDim;
   const ab = activationBytes(hw);
-  // RMS-MAX reads its input twice and writes once (prefill spills to DDR; decode stays close).
+  const onChip = hw.config.architecture.norms_on_chip;
+  const normsInDdr = onChip === 'none' || (onChip === 'decode' && pass.kind !== 'decode');
+  // RMS-MAX makes two passes over its input vector. From the DDR scratch: the producer writes it
+  // and RMS-MAX reads it twice, token after token. On chip: each token's vector is normalised and
+  // quantised as the producer drains it (hidden behind the producer), so only the last token's
+  // two passes show, and the next linear reads int8.
   const norm = (layer: number, role: string, dim: number) =>
-    steps.push({ name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: normCycles(dim, N, hw), streamBytes: 3 * N * dim * ab });
+    steps.push(
+      normsInDdr
+        ? { name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: normCycles(dim, N, hw), streamBytes: 3 * N * dim * ab }
+        : { name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: normCycles(dim, 1, hw), streamBytes: 0 },
+    );
+  const inBytes = normsInDdr ? ab : 1;
   const linear = (layer: number, name: LinearName) => {
     const lp = byLinear.get(name)!;
     for (const t of lp.tiles) {
@@ -142,7 +162,7 @@ export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, 
         tile: t.tile,
         loadBytes: loads.get(`${name}#${t.tile}`)!,
         computeCycles: tlmmCycles(t.rows, lp.chunks, N, hw),
-        streamBytes: N * (lp.cols + t.rows) * ab,
+        streamBytes: N * (lp.cols * inBytes + t.rows * ab),
       });
     }
   };
@@ -151,7 +171,7 @@ export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, 
     linear(l, 'q_proj');
     linear(l, 'k_proj');
     linear(l, 'v_proj');
-    const att = pass.prefill ? prefillAttention(spec, N, hw) : decodeAttention(spec, pass.context, hw);
+    const att = attentionCost(spec, hw, pass, N, achieved.bytesPerCycle);
     steps.push({ name: 'attention', kind: 'attention', layer: l, loadBytes: 0, computeCycles: att.cycles, streamBytes: att.bytes });
     if (spec.subNorms) norm(l, 'attn_sub', qd);
     linear(l, 'o_proj');
@@ -163,26 +183,33 @@ export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, 
   }
   norm(-1, 'final', spec.hiddenSize);
   if (hw.config.lm_head.placement === 'fabric') {
-    const macs = spec.vocabSize * spec.hiddenSize;
-    steps.push({
-      name: 'lm_head',
-      kind: 'lm_head',
-      layer: -1,
-      loadBytes: 0,
-      computeCycles: hw.config.timing.attention_call_overhead_cycles + Math.ceil(macs / hw.config.lm_head.fabric_macs_per_cycle),
-      streamBytes: spec.vocabSize * (spec.hiddenSize + 4),
-    });
+    const positions = headPositions(pass);
+    if (hw.config.numerics.lm_head === 'ternary-shortlist') {
+      const head = ternaryHeadTiles(spec, hw);
+      for (const t of head.tiles) {
+        steps.push({
+          name: `head#${t.tile}`,
+          kind: 'tlmm',
+          layer: -1,
+          linear: 'head',
+          tile: t.tile,
+          loadBytes: t.bytes,
+          computeCycles: tlmmCycles(t.rows, head.chunks, positions, hw),
+          streamBytes: positions * spec.hiddenSize,
+        });
+      }
+      const r = shortlistRescore(spec, hw, positions, achieved.clockHz);
+      steps.push({ name: 'lm_head.rescore', kind: 'lm_head', layer: -1, loadBytes: 0, computeCycles: r.cycles, streamBytes: r.bytes });
+    } else {
+      const h = fabricInt8Head(spec, hw, positions);
+      steps.push({ name: 'lm_head', kind: 'lm_head', layer: -1, loadBytes: 0, computeCycles: h.cycles, streamBytes: h.bytes });
+    }
   }
   return steps;
 }
 
-/** Bytes per cycle the weight ports achieve. */
-export function bytesPerCycle(hw: LoadedHwConfig): number {
-  return hw.derived.effectiveBandwidthBps / hw.derived.clockHz;
-}
-
-export function schedule(steps: ModelStep[], hw: LoadedHwConfig): { timed: TimedStep[]; makespan: number } {
-  const bpc = bytesPerCycle(hw);
+export function schedule(steps: ModelStep[], hw: LoadedHwConfig, achieved: Achieved = achievedFor(hw)): { timed: TimedStep[]; makespan: number } {
+  const bpc = achieved.bytesPerCycle;
   const first = hw.config.timing.ddr_first_beat_cycles;
   const prefetch = hw.config.architecture.double_buffering;
   const nbuf = hw.derived.buffers;
@@ -253,9 +280,11 @@ export function schedule(steps: ModelStep[], hw: LoadedHwConfig): { timed: Timed
 }
 
 export interface PassResult {
+  kind: PassKind;
   tokens: number;
   context: number;
-  prefill: boolean;
+  /** LM head outputs (positions) the pass returns. */
+  positions: number;
   /** Accelerator call, cycles and seconds. */
   fpgaCycles: number;
   fpgaSeconds: number;
@@ -266,6 +295,8 @@ export interface PassResult {
   totalSeconds: number;
   /** Critical-path seconds by kind (+ load stalls separately). */
   breakdown: { tlmmCompute: number; weightLoadStall: number; attention: number; norms: number; lmHead: number; host: number };
+  /** The clock and bandwidth the pass ran at. */
+  achieved: Achieved;
   /** Sums without overlap: all weight loads at the effective bandwidth; all TLMM compute. */
   totals: { weightBytes: number; weightLoadSeconds: number; tlmmComputeSeconds: number; ddrBytes: number };
   /** Exposed cycles per layer. */
@@ -273,29 +304,30 @@ export interface PassResult {
   timed: TimedStep[];
 }
 
-export function armLmHeadSeconds(spec: ModelSpec, hw: LoadedHwConfig): number {
-  const lm = hw.config.lm_head;
-  const bytes = spec.vocabSize * (spec.hiddenSize + 4);
-  const macs = spec.vocabSize * spec.hiddenSize;
-  return Math.max(bytes / (lm.arm_bandwidth_gbps * 1e9), macs / (lm.arm_int8_gmacs * 1e9));
-}
-
 /** Host embedding lookup: read a bf16 row, write it in the activation format, per token. */
 export function embeddingSeconds(spec: ModelSpec, hw: LoadedHwConfig, tokens: number): number {
-  return (tokens * spec.hiddenSize * (2 + activationBytes(hw))) / (hw.config.lm_head.arm_bandwidth_gbps * 1e9);
+  return (tokens * spec.hiddenSize * (2 + activationBytes(hw))) / (hw.config.lm_head.arm_bandwidth_gb_s * 1e9);
 }
 
-export function runPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, pass: PassSpec): PassResult {
-  const steps = buildSteps(spec, hw, uram, pass);
-  const { timed, makespan } = schedule(steps, hw);
-  const f = hw.derived.clockHz;
+/**
+ * Host work around one call: the call overhead, the embedding rows, per-token bookkeeping of a
+ * prompt or a verify pass (prompt reversal, KV bookkeeping, drafting), and sampling over the
+ * candidates of each returned position (the vocabulary, or the K rescored candidates).
+ */
+export function hostSeconds(spec: ModelSpec, hw: LoadedHwConfig, pass: PassSpec): number {
   const h = hw.config.host;
-  const hostSeconds =
-    (h.call_overhead_us + (pass.prefill ? pass.tokens * h.prefill_us_per_token : 0)) * 1e-6 +
-    embeddingSeconds(spec, hw, pass.tokens) +
-    spec.vocabSize * h.sample_ns_per_logit * 1e-9;
-  const arm = hw.config.lm_head.placement === 'arm' ? armLmHeadSeconds(spec, hw) : 0;
-  const bd = { tlmmCompute: 0, weightLoadStall: 0, attention: 0, norms: 0, lmHead: arm, host: hostSeconds };
+  const perToken = pass.kind === 'decode' ? 0 : pass.tokens * h.prefill_us_per_token;
+  return (h.call_overhead_us + perToken) * 1e-6 + embeddingSeconds(spec, hw, pass.tokens) + headPositions(pass) * sampledLogits(spec, hw) * h.sample_ns_per_logit * 1e-9;
+}
+
+export function runPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, pass: PassSpec, achieved: Achieved = achievedFor(hw)): PassResult {
+  const steps = buildSteps(spec, hw, uram, pass, achieved);
+  const { timed, makespan } = schedule(steps, hw, achieved);
+  const f = achieved.clockHz;
+  const host = hostSeconds(spec, hw, pass);
+  const positions = headPositions(pass);
+  const arm = hw.config.lm_head.placement === 'arm' ? armLmHeadSeconds(spec, hw, positions) : 0;
+  const bd = { tlmmCompute: 0, weightLoadStall: 0, attention: 0, norms: 0, lmHead: arm, host };
   const layerCycles = new Array<number>(spec.numLayers).fill(0);
   let weightBytes = 0;
   let loadCyc = 0;
@@ -303,7 +335,13 @@ export function runPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, pas
   let ddrBytes = 0;
   for (const t of timed) {
     const e = t.exposedCycles / f;
-    if (t.kind === 'tlmm') {
+    if (t.kind === 'tlmm' && t.linear === 'head') {
+      // The ternary head's tiles count as LM head time; their bytes are weight stream all the same.
+      bd.lmHead += e;
+      weightBytes += t.loadBytes;
+      loadCyc += t.loadCycles;
+      tlmmCyc += t.computeCycles;
+    } else if (t.kind === 'tlmm') {
       bd.weightLoadStall += t.stallCycles / f;
       bd.tlmmCompute += e - t.stallCycles / f;
       weightBytes += t.loadBytes;
@@ -317,15 +355,17 @@ export function runPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, pas
   }
   const fpgaSeconds = makespan / f;
   return {
+    kind: pass.kind,
     tokens: pass.tokens,
     context: pass.context,
-    prefill: pass.prefill,
+    positions,
     fpgaCycles: makespan,
     fpgaSeconds,
-    hostSeconds,
+    hostSeconds: host,
     armLmHeadSeconds: arm,
-    totalSeconds: fpgaSeconds + hostSeconds + arm,
+    totalSeconds: fpgaSeconds + host + arm,
     breakdown: bd,
+    achieved,
     totals: { weightBytes, weightLoadSeconds: loadCyc / f, tlmmComputeSeconds: tlmmCyc / f, ddrBytes },
     layerCycles,
     timed,
@@ -333,11 +373,20 @@ export function runPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, pas
 }
 
 /** One decode step with `context` tokens in the KV cache (including the new one). */
-export function decodePass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, context: number): PassResult {
-  return runPass(spec, hw, uram, { tokens: 1, context, prefill: false });
+export function decodePass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, context: number, achieved?: Achieved): PassResult {
+  return runPass(spec, hw, uram, { kind: 'decode', tokens: 1, context }, achieved);
 }
 
 /** Prefill of a `tokens`-token prompt up to the first sampled token (TTFT). */
-export function prefillPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, tokens: number): PassResult {
-  return runPass(spec, hw, uram, { tokens, context: tokens, prefill: true });
+export function prefillPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, tokens: number, achieved?: Achieved): PassResult {
+  return runPass(spec, hw, uram, { kind: 'prefill', tokens, context: tokens }, achieved);
+}
+
+/**
+ * A verify pass: the last accepted token and `draftTokens` drafts (N+1 tokens) at KV offset
+ * `cached`, prefill-style (one weight stream, per-token compute), with the LM head output of every
+ * position. It yields on average `accepted_tokens_per_pass` tokens (plan.ts).
+ */
+export function verifyPass(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, cached: number, draftTokens: number, achieved?: Achieved): PassResult {
+  return runPass(spec, hw, uram, { kind: 'verify', tokens: draftTokens + 1, context: cached }, achieved);
 }

@@ -3,16 +3,28 @@
  * how fast will it run. Everything here is computed from the ModelSpec and the hardware config.
  */
 import { maximaProblems } from '../hwconfig/maxima.js';
+import { TellmeError } from '../errors.js';
 import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { checkDdrPlan, defaultContext, planDdr, type DdrPlan } from '../layout/ddr.js';
 import { checkUramPlan, planUram, type UramPlan } from '../layout/uram.js';
 import { packingStats, type PackingStats } from '../layout/stats.js';
 import { ternaryWeightsPerToken, type ModelSpec } from '../model/spec.js';
-import { decodePass, prefillPass, type PassResult, type TimedStep } from './perf.js';
+import { achievedFor, type Achieved } from './clock.js';
+import { ternaryHeadTiles } from './head.js';
+import { decodePass, prefillPass, verifyPass, type PassResult, type TimedStep } from './perf.js';
 import { estimateResources, type ResourceEstimate } from './resources.js';
 
 export const DEFAULT_PROMPTS = [64, 128, 512] as const;
 export const DEFAULT_DECODE_CONTEXT = 128;
+const DEFAULT_CURVE = [64, 128, 256, 512, 1024, 2048, 4096, 8192] as const;
+/** Drafts per verify pass (prompt lookup proposes up to this many tokens). */
+export const DEFAULT_DRAFT_TOKENS = 4;
+/**
+ * Tokens a verify pass yields on average, until the contract's measurement on the demo model
+ * lands in docs/measurements.md: a placeholder, the audit's estimate for prompt-lookup drafts on
+ * repetitive text (planner-audit.md §5 E). Override with --accepted-per-pass.
+ */
+export const ACCEPTED_PER_PASS_PLACEHOLDER = 1.5;
 
 export interface PlanOptions {
   /** KV-cache length for the decode figure (default 128, capped to the context capacity). */
@@ -21,6 +33,12 @@ export interface PlanOptions {
   prompts?: readonly number[];
   /** Name shown for the model (shape name or file). */
   modelName?: string;
+  /** Contexts of the decode curve (default 64 .. 8192 in powers of two; the decode context is added). */
+  curveContexts?: readonly number[];
+  /** Drafts per verify pass (N; the pass runs N+1 tokens). */
+  draftTokens?: number;
+  /** Tokens a verify pass yields on average (1 = no gain; at most N+1). */
+  acceptedPerPass?: number;
 }
 
 /** One row of a per-layer breakdown: a step of the layer, tiles summed. */
@@ -46,14 +64,30 @@ export interface Plan {
   packing: PackingStats;
   resources: ResourceEstimate;
   contextCapacity: number;
+  /** The kernel clock and weight bandwidth the build is planned at (clock.ts). */
+  achieved: Achieved;
   decodeContext: number;
   decode: PassResult;
+  /** Multi-token verification at the decode context: N drafts, the assumed yield per pass. */
+  multiToken: { draftTokens: number; acceptedPerPass: number; pass: PassResult; tokensPerS: number };
   decodeCurve: { context: number; tokensPerS: number }[];
   prefill: { tokens: number; pass: PassResult | null }[];
   /** The layer shown in breakdowns (the middle one: no start-up effects). */
   breakdownLayer: number;
   layerDecode: LayerRow[];
   layerPrefill: { tokens: number; rows: LayerRow[] } | null;
+}
+
+/** A shortlist head is a tiled TLMM linear: the build must tile, and every head tile must fit a buffer. */
+function headProblems(spec: ModelSpec, hw: LoadedHwConfig): string[] {
+  if (hw.config.numerics.lm_head !== 'ternary-shortlist' || hw.config.lm_head.placement !== 'fabric') return [];
+  if (hw.config.architecture.weight_layout !== 'tiled') return [`the ternary shortlist head needs the tiled weight layout; ${hw.config.name} uses ${hw.config.architecture.weight_layout}`];
+  try {
+    ternaryHeadTiles(spec, hw);
+    return [];
+  } catch (e) {
+    return [`the ternary head (${spec.vocabSize} x ${spec.hiddenSize}): ${(e as Error).message}`];
+  }
 }
 
 function layerRows(timed: TimedStep[], layer: number): LayerRow[] {
@@ -78,6 +112,18 @@ function layerRows(timed: TimedStep[], layer: number): LayerRow[] {
 }
 
 export function makePlan(spec: ModelSpec, hw: LoadedHwConfig, opts: PlanOptions = {}): Plan {
+  const draftTokens = opts.draftTokens ?? DEFAULT_DRAFT_TOKENS;
+  const acceptedPerPass = opts.acceptedPerPass ?? ACCEPTED_PER_PASS_PLACEHOLDER;
+  if (!(Number.isSafeInteger(draftTokens) && draftTokens >= 1)) {
+    throw new TellmeError('E_USAGE', `draft tokens ${draftTokens} is not a positive integer`, 'Pass --draft-tokens as a whole number, e.g. 4.');
+  }
+  if (!(acceptedPerPass >= 1 && acceptedPerPass <= draftTokens + 1)) {
+    throw new TellmeError(
+      'E_USAGE',
+      `accepted tokens per pass ${acceptedPerPass} is outside [1, ${draftTokens + 1}]: a verify pass of ${draftTokens} drafts yields 1 to ${draftTokens + 1} tokens`,
+      'Pass --accepted-per-pass between 1 and --draft-tokens + 1.',
+    );
+  }
   const reasons: string[] = [];
   reasons.push(...maximaProblems(spec, hw));
   const capacity = defaultContext(spec, hw);
@@ -96,14 +142,18 @@ export function makePlan(spec: ModelSpec, hw: LoadedHwConfig, opts: PlanOptions 
   reasons.push(...ddr.problems);
   const resources = estimateResources(hw);
   reasons.push(...resources.problems);
+  reasons.push(...headProblems(spec, hw));
+  const achieved = achievedFor(hw, resources.utilisation.lut);
   const packing = packingStats(spec, hw, uram);
-  const decode = decodePass(spec, hw, uram, decodeContext);
-  const curveCtx = [64, 128, 256, 512, 1024, 2048, 4096, 8192].filter((c) => c <= capacity);
+  const decode = decodePass(spec, hw, uram, decodeContext, achieved);
+  const curveCtx = (opts.curveContexts ?? DEFAULT_CURVE).filter((c) => c <= capacity);
   if (!curveCtx.includes(decodeContext) && decodeContext <= capacity) curveCtx.push(decodeContext);
   curveCtx.sort((a, b) => a - b);
-  const decodeCurve = curveCtx.map((c) => ({ context: c, tokensPerS: 1 / decodePass(spec, hw, uram, c).totalSeconds }));
+  const decodeCurve = curveCtx.map((c) => ({ context: c, tokensPerS: 1 / decodePass(spec, hw, uram, c, achieved).totalSeconds }));
   const prompts = opts.prompts ?? DEFAULT_PROMPTS;
-  const prefill = prompts.map((n) => ({ tokens: n, pass: n <= capacity ? prefillPass(spec, hw, uram, n) : null }));
+  const prefill = prompts.map((n) => ({ tokens: n, pass: n <= capacity ? prefillPass(spec, hw, uram, n, achieved) : null }));
+  const verify = verifyPass(spec, hw, uram, Math.max(0, decodeContext - 1), draftTokens, achieved);
+  const multiToken = { draftTokens, acceptedPerPass, pass: verify, tokensPerS: acceptedPerPass / verify.totalSeconds };
   const breakdownLayer = Math.floor(spec.numLayers / 2);
   const shown = prefill.find((p) => p.tokens === 128 && p.pass) ?? prefill.find((p) => p.pass);
   const warnings = [...resources.warnings];
@@ -119,8 +169,10 @@ export function makePlan(spec: ModelSpec, hw: LoadedHwConfig, opts: PlanOptions 
     packing,
     resources,
     contextCapacity: capacity,
+    achieved,
     decodeContext,
     decode,
+    multiToken,
     decodeCurve,
     prefill,
     breakdownLayer,
@@ -190,6 +242,12 @@ export function planToJson(plan: Plan): Record<string, unknown> {
     hw_file: hw.file,
     decode_tokens_per_s: Math.round((1 / plan.decode.totalSeconds) * 100) / 100,
     decode_context: plan.decodeContext,
+    draft_tokens: plan.multiToken.draftTokens,
+    accepted_tokens_per_pass: plan.multiToken.acceptedPerPass,
+    verify_pass_ms: ms(plan.multiToken.pass.totalSeconds),
+    decode_tokens_per_s_multi_token: Math.round(plan.multiToken.tokensPerS * 100) / 100,
+    clock_mhz: plan.achieved.clockMhz,
+    numerics: { ...hw.config.numerics },
     decode_ms_per_token: ms(plan.decode.totalSeconds),
     decode_breakdown_ms: breakdownMs(plan.decode),
     decode_curve: plan.decodeCurve.map((c) => ({ context: c.context, tokens_per_s: Math.round(c.tokensPerS * 100) / 100 })),
@@ -240,11 +298,11 @@ export function planToJson(plan: Plan): Record<string, unknown> {
       context: plan.ddr.context,
       regions: plan.ddr.regions.length,
       by_kind: plan.ddr.byKind,
-      effective_bandwidth_gbps: hw.derived.effectiveBandwidthBps / 1e9,
+      effective_bandwidth_gb_s: plan.achieved.bandwidthBps / 1e9,
     },
     layer_breakdown: {
       layer: plan.breakdownLayer,
-      clock_mhz: hw.config.clock_mhz,
+      clock_mhz: plan.achieved.clockMhz,
       decode: rowsJson(plan.layerDecode),
       prefill: plan.layerPrefill ? { tokens: plan.layerPrefill.tokens, steps: rowsJson(plan.layerPrefill.rows) } : null,
     },

@@ -26,7 +26,12 @@ export function planToText(plan: Plan): string {
     `Model ${plan.modelName}: ${spec.numLayers} layers, hidden ${spec.hiddenSize}, FFN ${spec.intermediateSize} (${spec.activation}), ` +
       `${spec.numHeads}/${spec.numKvHeads} heads x ${spec.headDim}, vocab ${spec.vocabSize}`,
   );
-  out.push(`Board ${c.name} (${c.board.device}, ${c.clock_mhz} MHz), hardware build ${hw.hash.slice(0, 12)}`);
+  const a = plan.achieved;
+  const clock = a.clockMhz < c.clock_mhz ? `${a.clockMhz.toFixed(0)} MHz (target ${c.clock_mhz}, derated at ${pct(a.lutUtilisation)} LUT)` : `${c.clock_mhz} MHz`;
+  out.push(`Board ${c.name} (${c.board.device}, ${clock}), hardware build ${hw.hash.slice(0, 12)}`);
+  out.push(
+    `Contract choices: ${c.numerics.kv_format} KV cache and attention, ${c.numerics.lm_head === 'ternary-shortlist' ? `ternary shortlist head (K = ${c.numerics.shortlist_k})` : 'int8 head'}`,
+  );
   out.push('');
   if (plan.fits) out.push('FITS');
   else {
@@ -48,7 +53,7 @@ export function planToText(plan: Plan): string {
   const p = plan.packing;
   out.push(
     `Weights: ${mb(p.bytesPerToken)} streamed per token (${p.mode} packing, ${p.beatBits}-bit beats, ${pct(p.share.useful)} useful bits); ` +
-      `DDR image ${mib(plan.ddr.totalBytes)} of ${mib(plan.ddr.usableBytes)}; ${(hw.derived.effectiveBandwidthBps / 1e9).toFixed(2)} GB/s effective`,
+      `DDR image ${mib(plan.ddr.totalBytes)} of ${mib(plan.ddr.usableBytes)}; ${(a.bandwidthBps / 1e9).toFixed(2)} GB/s effective`,
   );
   out.push('');
   const d = plan.decode;
@@ -60,6 +65,10 @@ export function planToText(plan: Plan): string {
   );
   out.push(`  (weight stream alone ${msf(d.totals.weightLoadSeconds)}; TLMM compute alone ${msf(d.totals.tlmmComputeSeconds)})`);
   out.push(`  tokens/s by context: ${plan.decodeCurve.map((x) => `${x.context}: ${x.tokensPerS.toFixed(1)}`).join(', ')}`);
+  const mt = plan.multiToken;
+  out.push(
+    `  multi-token verification: ${mt.tokensPerS.toFixed(1)} tokens/s (a pass of ${mt.draftTokens} drafts + 1 takes ${msf(mt.pass.totalSeconds)} and yields ${mt.acceptedPerPass} tokens on average; --accepted-per-pass)`,
+  );
   out.push('');
   out.push('Time to first token:');
   for (const q of plan.prefill) {
@@ -74,7 +83,7 @@ export function planToText(plan: Plan): string {
     );
   }
   out.push('');
-  out.push(`Layer ${plan.breakdownLayer} in cycles at ${c.clock_mhz} MHz, decode (context ${plan.decodeContext}):`);
+  out.push(`Layer ${plan.breakdownLayer} in cycles at ${a.clockMhz.toFixed(0)} MHz, decode (context ${plan.decodeContext}):`);
   out.push(...table(plan.layerDecode));
   if (plan.layerPrefill) {
     out.push(`Layer ${plan.breakdownLayer}, prefill of ${plan.layerPrefill.tokens} tokens:`);

@@ -8,10 +8,13 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { loadHwConfig } from '../../hwconfig/load.js';
+import { maximaProblems } from '../../hwconfig/maxima.js';
 import { makePlan, planToJson } from '../../plan/plan.js';
 import { planToHtml } from '../../plan/html.js';
+import { cumulativeAblation, leaveOneOut } from '../../plan/ablation-table.js';
 import { planToText } from '../../plan/report.js';
 import { BUILTIN_SHAPES, builtinShape, modelSpecFromPath } from '../../plan/shapes.js';
+import { applySettings } from '../../plan/variant.js';
 
 export interface PlanCommandOptions {
   model?: string;
@@ -21,11 +24,20 @@ export interface PlanCommandOptions {
   html?: string;
   context?: string;
   prompts?: string;
+  set?: string[];
+  draftTokens?: string;
+  acceptedPerPass?: string;
 }
 
 function positiveInt(v: string, flag: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new TellmeError('E_USAGE', `${flag} ${JSON.stringify(v)} is not a positive integer`, `Pass ${flag} as a whole number, e.g. ${flag} 128.`);
   return Number(v);
+}
+
+function positiveNumber(v: string, flag: string): number {
+  const x = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !(x > 0)) throw new TellmeError('E_USAGE', `${flag} ${JSON.stringify(v)} is not a positive number`, `Pass ${flag} as a number, e.g. ${flag} 1.8.`);
+  return x;
 }
 
 /** Run the command; returns what it printed (for tests) and throws E_FIT when the model does not fit. */
@@ -37,7 +49,7 @@ export function runPlan(opts: PlanCommandOptions, write: (s: string) => void = (
       `Built-in shapes: ${Object.keys(BUILTIN_SHAPES).join(', ')}.`,
     );
   }
-  const hw = loadHwConfig(opts.board);
+  const hw = applySettings(loadHwConfig(opts.board), opts.set ?? []);
   const { spec, name } = opts.shape ? { spec: builtinShape(opts.shape), name: opts.shape } : (() => {
     const r = modelSpecFromPath(opts.model!);
     // config.json -> its directory's name; an image -> its file name
@@ -46,11 +58,21 @@ export function runPlan(opts: PlanCommandOptions, write: (s: string) => void = (
   })();
   const context = opts.context !== undefined ? positiveInt(opts.context, '--context') : undefined;
   const prompts = opts.prompts !== undefined ? opts.prompts.split(',').map((s) => positiveInt(s.trim(), '--prompts')) : undefined;
-  const plan = makePlan(spec, hw, { context, prompts, modelName: name });
+  const draftTokens = opts.draftTokens !== undefined ? positiveInt(opts.draftTokens, '--draft-tokens') : undefined;
+  const acceptedPerPass = opts.acceptedPerPass !== undefined ? positiveNumber(opts.acceptedPerPass, '--accepted-per-pass') : undefined;
+  const plan = makePlan(spec, hw, { context, prompts, modelName: name, draftTokens, acceptedPerPass });
   if (opts.json) write(JSON.stringify(planToJson(plan), null, 2) + '\n');
   else write(planToText(plan));
   if (opts.html) {
-    fs.writeFileSync(opts.html, planToHtml(plan));
+    // For the kv260 build the report also carries the before/after tables (docs §3) for this
+    // model; the cumulative one starts at the paper's build, so only for models within its maxima.
+    let extras = {};
+    if (hw.config.name === 'kv260' && plan.fits) {
+      const paper = loadHwConfig('kv260-paper');
+      const o = { draftTokens, acceptedPerPass };
+      extras = { cumulative: maximaProblems(spec, paper).length === 0 ? cumulativeAblation(spec, paper, hw, o) : undefined, leaveOneOut: leaveOneOut(spec, paper, hw, o) };
+    }
+    fs.writeFileSync(opts.html, planToHtml(plan, extras));
     if (!opts.json) write(`\nHTML report written to ${opts.html}\n`);
   }
   if (!plan.fits) {
@@ -67,11 +89,14 @@ export function register(program: Command): void {
     .option('-b, --board <name|file>', 'board profile name (hw/boards/*.json) or hardware description file', 'kv260')
     .option('--context <n>', 'tokens in the KV cache for the decode figure (default 128)')
     .option('--prompts <list>', 'prompt lengths for time to first token, comma-separated (default 64,128,512)')
+    .option('--draft-tokens <n>', 'drafts per multi-token verify pass (default 4)')
+    .option('--accepted-per-pass <x>', 'tokens a verify pass yields on average, for decode_tokens_per_s_multi_token (default: the placeholder in docs/performance-model.md)')
+    .option('--set <field=value>', 'change one field of the hardware description before planning, e.g. numerics.kv_format=int8 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON object instead of the text report')
     .option('--html <file>', 'also write a self-contained HTML report (URAM map, latency charts)')
     .addHelpText(
       'after',
-      '\nExamples:\n  tellme plan --shape bitnet-2b4t --board kv260\n  tellme plan --model ./bitnet_b1_58-large --board kv260-paper --json\n  tellme plan --shape bitnet-large --html plan.html --context 1024\n\nExit status: 0 when the model fits, 1 when it does not (the report is still printed) or on a usage error.',
+      '\nExamples:\n  tellme plan --shape bitnet-2b4t --board kv260\n  tellme plan --model ./bitnet_b1_58-large --board kv260-paper --json\n  tellme plan --shape bitnet-large --html plan.html --context 1024\n  tellme plan --shape bitnet-2b4t --set numerics.kv_format=int8 --accepted-per-pass 2\n\nExit status: 0 when the model fits, 1 when it does not (the report is still printed) or on a usage error.',
     )
     .action((opts: PlanCommandOptions) => {
       runPlan(opts);
