@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "alveo-u55c";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "c162a649bc755156d734e4dcb3e57f7d87650d8aed676d2061d9c2447687ef62";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "65c59e008358b2d0e5dfc30ab8e257f0260b39a528b1d1783869507dd61e2767";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 300u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

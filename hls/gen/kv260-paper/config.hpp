@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "kv260-paper";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "f9d8240bba818c07269a87e38bf2bfa34285cc036e278da5ff93fc608e14bb2c";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "8d883d7fde5be676312f5bf5fcc5ec31938faae0586c878faa7372d57bd550a6";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "kv260";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "ef6df6fb6943525ee09cfd560b6ae362b1763b4f4870611dcaf83e1054b90fde";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "b9ed1790cf95c7291492dafab79f7f341e9ccc18a046867dc85355040345593b";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)
@@ -31,7 +31,7 @@ constexpr unsigned MAX_TOKENS = 4096u;  // most tokens of one TLMM call (a prefi
 constexpr unsigned TOKEN_BLOCK = 1u;  // tokens sharing one weight read in the lookups
 constexpr bool ACTIVATION_READ_PARALLEL = true;  // one chunk of activations per cycle (else one activation per cycle)
 constexpr bool TABLE_PINGPONG = true;  // two table sets: the next chunk is built while this one is looked up
-constexpr unsigned ELEMENTWISE_LANES = 16u;  // accumulators per cycle the fused element-wise stages take
+constexpr unsigned ELEMENTWISE_LANES = 8u;  // accumulators per cycle the fused element-wise stages take
 
 // URAM weight buffer (docs/layout.md §2)
 constexpr unsigned URAM_WIDTH_BITS = 72u;  // one URAM288 port

@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "zcu104";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "9dfec234369859f2d55285c472234fd4dde6e8c30b3dd1f5f70d07eaa4b8fb66";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "00d4c328fb9add8c56768c2cecb53d41244088abedb36db321a88fc668f1c6ef";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

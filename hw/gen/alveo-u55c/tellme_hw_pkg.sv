@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam string BoardName = "alveo-u55c";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'hc162a649bc755156d734e4dcb3e57f7d87650d8aed676d2061d9c2447687ef62;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h65c59e008358b2d0e5dfc30ab8e257f0260b39a528b1d1783869507dd61e2767;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 300;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)

@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam string BoardName = "kv260";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'hef6df6fb6943525ee09cfd560b6ae362b1763b4f4870611dcaf83e1054b90fde;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'hb9ed1790cf95c7291492dafab79f7f341e9ccc18a046867dc85355040345593b;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)
@@ -28,7 +28,7 @@ package tellme_hw_pkg;
   localparam int unsigned TokenBlock = 1;  // tokens sharing one weight read in the lookups
   localparam bit ActivationReadParallel = 1'b1;  // one chunk of activations per cycle (else one activation per cycle)
   localparam bit TablePingpong = 1'b1;  // two table sets: the next chunk is built while this one is looked up
-  localparam int unsigned ElementwiseLanes = 16;  // accumulators per cycle the fused element-wise stages take
+  localparam int unsigned ElementwiseLanes = 8;  // accumulators per cycle the fused element-wise stages take
 
   // URAM weight buffer (docs/layout.md §2)
   localparam int unsigned UramWidthBits = 72;  // one URAM288 port
