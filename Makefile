@@ -4,7 +4,7 @@
 
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
-APT_PACKAGES := clang lld wabt clang-tidy make g++
+APT_PACKAGES := clang lld wabt clang-tidy make g++ socat
 
 .PHONY: all deps apt npm build wasm demo test clean help build-dir hwgen
 

@@ -157,7 +157,7 @@ const char *tl_proto_err_message(uint16_t code) {
     case TL_PROTO_ERR_UNKNOWN_MESSAGE: return "the message type is not known to this firmware";
     case TL_PROTO_ERR_BAD_PAYLOAD: return "the payload does not match the message's layout (length, counts, maxima)";
     case TL_PROTO_ERR_BAD_REQUEST: return "a field has a value the request does not allow";
-    case TL_PROTO_ERR_BUSY: return "another request is running";
+    case TL_PROTO_ERR_BUSY: return "the board's request queue is full (more than `window` requests outstanding)";
     case TL_PROTO_ERR_CANCELLED: return "the request was cancelled";
     case TL_PROTO_ERR_NO_IMAGE: return "no model image is loaded";
     case TL_PROTO_ERR_NO_SESSION: return "no session is open";
@@ -188,7 +188,7 @@ const char *tl_proto_err_fix(uint16_t code) {
     case TL_PROTO_ERR_UNKNOWN_MESSAGE: return "update the firmware: the host sent a message of a newer protocol minor version";
     case TL_PROTO_ERR_BAD_PAYLOAD: return "report a bug: host and firmware disagree on the message layout (regenerate the bindings from hw/spec/protocol.json)";
     case TL_PROTO_ERR_BAD_REQUEST: return "correct the named field; docs/protocol.md lists each message's rules";
-    case TL_PROTO_ERR_BUSY: return "wait for it to finish, or CANCEL it (Ctrl-C in tellme)";
+    case TL_PROTO_ERR_BUSY: return "keep at most HELLO_OK.window requests outstanding; CANCEL a long one (Ctrl-C in tellme)";
     case TL_PROTO_ERR_CANCELLED: return "nothing to do: the board is ready for the next request";
     case TL_PROTO_ERR_NO_IMAGE: return "load one: tellme generate --model <image> uploads it, or give a path on the board's disk";
     case TL_PROTO_ERR_NO_SESSION: return "open one with SESSION_OPEN (tellme does this after loading an image)";

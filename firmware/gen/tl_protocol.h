@@ -211,7 +211,7 @@ typedef struct {
   uint16_t major; /* the firmware's protocol major version */
   uint16_t minor; /* the firmware's protocol minor version */
   uint32_t max_payload; /* the largest payload the board accepts */
-  uint16_t window; /* requests the host may have outstanding (>= 1; CANCEL, PING and HELLO do not count) */
+  uint16_t window; /* requests the board queues (>= 1; HELLO, PING, INFO and CANCEL do not count); it runs them one at a time in arrival order */
   tl_proto_str_t firmware; /* firmware name and version */
   tl_proto_str_t backend; /* the HAL backend: kv260, xdma, sim-csim or sim-rtl */
   tl_proto_str_t board; /* the hardware set's name (hw/boards/<name>.json) */

@@ -15,10 +15,10 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'paths', 'types'],
   ['numerics', 'model', 'json-schema', 'regmap'],
   ['tlmm', 'quant', 'protocol'],
-  ['checkpoint', 'hwconfig', 'kernels', 'runtime'],
+  ['checkpoint', 'hwconfig', 'kernels', 'runtime', 'transport'],
   ['layout', 'testmodels', 'reference', 'hwgen'],
   ['image'],
-  ['golden', 'plan'],
+  ['golden', 'plan', 'device'],
   ['eval'],
   ['cli'],
 ];

@@ -105,6 +105,9 @@ export function emitProtocolTs(spec: ProtocolSpec, banner: string): string {
   L.push('/** Field types by message name. */', 'export interface MessageFields {');
   for (const m of spec.messages) L.push(`  ${m.name}: ${pascal(m.name)}Fields;`);
   L.push('}', '');
+  L.push('/** The reply that ends each request (or ERROR). */', 'export interface RequestReply {');
+  for (const m of spec.messages.filter((x) => x.kind === 'request')) L.push(`  ${m.name}: '${m.reply}';`);
+  L.push('}', 'export type RequestName = keyof RequestReply;', '');
 
   L.push('/** Error codes by name. */', 'export const Err = {');
   for (const e of spec.errors) L.push(`  ${e.name}: ${e.code},`);

@@ -334,7 +334,7 @@ export interface HelloOkFields {
   minor: number;
   /** the largest payload the board accepts */
   max_payload: number;
-  /** requests the host may have outstanding (>= 1; CANCEL, PING and HELLO do not count) */
+  /** requests the board queues (>= 1; HELLO, PING, INFO and CANCEL do not count); it runs them one at a time in arrival order */
   window: number;
   /** firmware name and version */
   firmware: string;
@@ -647,6 +647,27 @@ export interface MessageFields {
   ERROR: ErrorFields;
 }
 
+/** The reply that ends each request (or ERROR). */
+export interface RequestReply {
+  HELLO: 'HELLO_OK';
+  PING: 'PONG';
+  INFO: 'INFO_OK';
+  IMAGE_LOAD_PATH: 'IMAGE_OK';
+  UPLOAD_BEGIN: 'UPLOAD_STATUS';
+  UPLOAD_CHUNK: 'UPLOAD_ACK';
+  UPLOAD_COMMIT: 'IMAGE_OK';
+  SESSION_OPEN: 'SESSION_OK';
+  SESSION_RESET: 'SESSION_OK';
+  SET_KV_LEN: 'SESSION_OK';
+  SAMPLER: 'SESSION_OK';
+  PREFILL: 'STEP_OK';
+  DECODE: 'STEP_OK';
+  VERIFY: 'STEP_OK';
+  GENERATE: 'GENERATE_DONE';
+  CANCEL: 'CANCEL_OK';
+}
+export type RequestName = keyof RequestReply;
+
 /** Error codes by name. */
 export const Err = {
   FRAME_CRC: 1,
@@ -685,7 +706,7 @@ export const ERRORS: readonly ErrorSpec[] = [
   { name: 'UNKNOWN_MESSAGE', code: 5, message: "the message type is not known to this firmware", fix: "update the firmware: the host sent a message of a newer protocol minor version" },
   { name: 'BAD_PAYLOAD', code: 6, message: "the payload does not match the message's layout (length, counts, maxima)", fix: "report a bug: host and firmware disagree on the message layout (regenerate the bindings from hw/spec/protocol.json)" },
   { name: 'BAD_REQUEST', code: 7, message: "a field has a value the request does not allow", fix: "correct the named field; docs/protocol.md lists each message's rules" },
-  { name: 'BUSY', code: 8, message: "another request is running", fix: "wait for it to finish, or CANCEL it (Ctrl-C in tellme)" },
+  { name: 'BUSY', code: 8, message: "the board's request queue is full (more than `window` requests outstanding)", fix: "keep at most HELLO_OK.window requests outstanding; CANCEL a long one (Ctrl-C in tellme)" },
   { name: 'CANCELLED', code: 9, message: "the request was cancelled", fix: "nothing to do: the board is ready for the next request" },
   { name: 'NO_IMAGE', code: 10, message: "no model image is loaded", fix: "load one: tellme generate --model <image> uploads it, or give a path on the board's disk" },
   { name: 'NO_SESSION', code: 11, message: "no session is open", fix: "open one with SESSION_OPEN (tellme does this after loading an image)" },
