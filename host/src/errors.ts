@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'E_PROTOCOL'
   /** The board answered a request with an ERROR reply. */
   | 'E_DEVICE'
+  /** The user stopped the command (Ctrl-C); what was done so far is printed. */
+  | 'E_CANCELLED'
   | 'E_INTERNAL';
 
 export class TellmeError extends Error {

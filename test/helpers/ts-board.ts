@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { decodePayload, encodePayload, type Fields } from '../../host/src/protocol/codec.js';
 import { crc32 } from '../../host/src/protocol/crc32.js';
 import { Deframer, encodeFrame, type Frame } from '../../host/src/protocol/frame.js';
-import { Err, MESSAGE_BY_ID, MESSAGES, PROTOCOL_MAJOR, PROTOCOL_MINOR, StopReason, StepFlags, type MsgName } from '../../host/src/protocol/gen/protocol.js';
+import { Err, INTERBYTE_TIMEOUT_MS, MESSAGE_BY_ID, MESSAGES, PROTOCOL_MAJOR, PROTOCOL_MINOR, StopReason, StepFlags, type MsgName } from '../../host/src/protocol/gen/protocol.js';
 import { loadHwConfig } from '../../host/src/hwconfig/index.js';
 import { openImage, type ModelImage } from '../../host/src/image/reader.js';
 import { goldenModelFromImage } from '../../host/src/golden/weights-image.js';
@@ -37,6 +37,8 @@ export interface TsBoardOptions {
   /** Milliseconds to sleep per generated token (fault tests: time to cancel or kill mid-decode). */
   tokenDelayMs?: number;
   threads?: number;
+  /** Fault injection: flip the lowest bit of this token's logit in LOGITS events. */
+  flipLogit?: number;
 }
 
 export class TsBoard {
@@ -69,7 +71,7 @@ export class TsBoard {
     this.interbyte = this.deframer.pending
       ? setTimeout(() => {
           for (const ev of this.deframer.expire()) this.onEvent(ev);
-        }, 500)
+        }, INTERBYTE_TIMEOUT_MS)
       : null;
   }
 
@@ -261,7 +263,13 @@ export class TsBoard {
     if (bad !== undefined) throw new BoardError(Err.TOKEN_RANGE, `token ${bad} is not below the vocabulary size ${model.spec.vocabSize}`);
   }
 
-  private sendLogits(rid: number, position: number, logits: Float32Array): void {
+  private sendLogits(rid: number, position: number, computed: Float32Array): void {
+    const logits = computed.slice();
+    const flip = this.o.flipLogit;
+    if (flip !== undefined && flip < logits.length) {
+      const u = new Uint32Array(logits.buffer);
+      u[flip]! ^= 1;
+    }
     for (let first = 0; first < logits.length; first += 16000) {
       this.reply(rid, 'LOGITS', { position, first, values: logits.subarray(first, first + 16000) });
     }

@@ -23,6 +23,7 @@ const board = new TsBoard((b) => current?.write(b), {
   backend: `ts-${opt('--fidelity') ?? 'csim'}`,
   ...(opt('--state-dir') ? { stateDir: opt('--state-dir')! } : {}),
   ...(opt('--token-delay-ms') ? { tokenDelayMs: Number(opt('--token-delay-ms')) } : {}),
+  ...(opt('--flip-logit') ? { flipLogit: Number(opt('--flip-logit')) } : {}),
 });
 let current: net.Socket | null = null;
 

@@ -120,18 +120,25 @@ export class Board {
   /**
    * Upload an image over the link, resuming what the board already holds of the same image.
    * Chunks go out in order with up to `window` in flight; when the board refuses one
-   * (UPLOAD_STATE, UPLOAD_CRC) the upload restarts from UPLOAD_BEGIN, which says where to resume.
+   * (UPLOAD_STATE, UPLOAD_CRC; or a chunk resent after the link damaged it arrives out of order)
+   * the upload restarts from UPLOAD_BEGIN, which says where to resume — as often as the restarts
+   * make progress, and three times without.
    */
   async upload(image: ModelImage, name: string, progress?: UploadProgress, onStart?: (resumeFrom: number, size: number) => void): Promise<void> {
     const size = fs.statSync(image.path).size;
     const fd = fs.openSync(image.path, 'r');
     try {
+      let stalls = 0;
+      let last = -1;
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.uploadFrom(fd, image, name, size, attempt === 0 ? onStart : undefined, progress);
+          await this.uploadFrom(fd, image, name, size, attempt === 0 ? onStart : undefined, progress, (from) => {
+            stalls = from > last ? 0 : stalls + 1;
+            last = from;
+          });
           break;
         } catch (e) {
-          const retry = e instanceof DeviceError && (e.errorCode === Err.UPLOAD_STATE || e.errorCode === Err.UPLOAD_CRC) && attempt < 2;
+          const retry = e instanceof DeviceError && (e.errorCode === Err.UPLOAD_STATE || e.errorCode === Err.UPLOAD_CRC) && stalls < 3;
           if (!retry) throw e;
         }
       }
@@ -142,8 +149,17 @@ export class Board {
     this.noteImage(ok.image_sha256, ok.name);
   }
 
-  private async uploadFrom(fd: number, image: ModelImage, name: string, size: number, onStart: ((from: number, size: number) => void) | undefined, progress: UploadProgress | undefined): Promise<void> {
+  private async uploadFrom(
+    fd: number,
+    image: ModelImage,
+    name: string,
+    size: number,
+    onStart: ((from: number, size: number) => void) | undefined,
+    progress: UploadProgress | undefined,
+    onResume: (from: number) => void,
+  ): Promise<void> {
     const status = await this.link.request('UPLOAD_BEGIN', { size, image_sha256: fromHex(image.header.manifestSha256), name });
+    onResume(status.received);
     const chunk = Math.max(1, Math.min(status.chunk_max, this.link.maxPayload - 16));
     let offset = status.received;
     const resumedFrom = offset;

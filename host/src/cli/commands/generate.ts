@@ -1,13 +1,17 @@
-/** tellme generate: stream text (or ids) from a checkpoint with the golden model. */
+/** tellme generate: stream text (or ids) from a checkpoint with the golden model, or on a board. */
 
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { goldenSession } from '../../golden/session.js';
 import { generate } from '../../runtime/generate.js';
+import { commandTarget } from '../board-session.js';
+import { generateOnBoard } from '../board-generate.js';
 import { BOARD_OPTION_HELP, loadGolden, openModel, requireTokenizer } from '../model-source.js';
 import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
+import { withTargetOptions, type TargetOptionFlags } from '../target-options.js';
+import { TokenPrinter } from '../token-printer.js';
 
-interface GenerateFlags {
+interface GenerateFlags extends TargetOptionFlags {
   model: string;
   prompt?: string;
   ids?: number[];
@@ -25,9 +29,8 @@ interface GenerateFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('generate')
-    .description('generate tokens from a Hugging Face BitNet checkpoint or a model image with the bit-accurate golden model')
+  withTargetOptions(program.command('generate'))
+    .description('generate tokens from a Hugging Face BitNet checkpoint or a model image with the bit-accurate golden model, or on a board (--device, --tcp, --pcie, --sim)')
     .requiredOption('-m, --model <path>', 'checkpoint directory (config.json, model.safetensors, tokenizer.json) or model image')
     .option('-p, --prompt <text>', 'prompt text (needs tokenizer.json)')
     .option('--ids <ids>', 'prompt as comma-separated token ids', parseIds)
@@ -46,7 +49,8 @@ export function register(program: Command): void {
       if ((flags.prompt === undefined) === (flags.ids === undefined)) {
         throw new TellmeError('E_USAGE', 'give exactly one of --prompt or --ids');
       }
-      const m = openModel(flags.model, flags.board !== undefined ? { board: flags.board } : {});
+      const target = commandTarget(flags);
+      const m = openModel(flags.model, flags.board !== undefined && target === null ? { board: flags.board } : {});
       let promptIds: number[];
       if (flags.ids) {
         promptIds = flags.ids;
@@ -62,16 +66,14 @@ export function register(program: Command): void {
           promptIds = tok.encode(text, { addSpecialTokens: true });
         }
       }
+      if (target) return generateOnBoard(target, m, promptIds, flags);
       const model = await loadGolden(m, {
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
         ...(flags.board !== undefined ? { board: flags.board } : {}),
         ...(flags.context !== undefined ? { context: flags.context } : {}),
       });
-      const tok = m.tokenizer;
-      const stream = !flags.json && tok !== null;
-      let printed = '';
-      const generated: number[] = [];
-      if (!flags.json && !flags.ids && flags.prompt !== undefined) process.stdout.write(flags.prompt);
+      const printer = new TokenPrinter(m.tokenizer, flags.json === true);
+      if (!flags.ids) printer.prompt(flags.prompt);
       const result = await generate(goldenSession(model), promptIds, {
         maxNewTokens: flags.maxNewTokens,
         temperature: flags.temperature,
@@ -79,34 +81,10 @@ export function register(program: Command): void {
         topP: flags.topP,
         seed: flags.seed,
         stopIds: m.spec.eosTokenIds,
-        onToken: (id) => {
-          generated.push(id);
-          if (!stream) return;
-          // Decode the whole continuation and print what is new, so multi-byte characters
-          // split across tokens come out whole.
-          const text = tok!.decode(generated, { skipSpecialTokens: true });
-          if (text.startsWith(printed) && !text.endsWith('\uFFFD')) {
-            process.stdout.write(text.slice(printed.length));
-            printed = text;
-          }
-        },
+        onToken: (id) => printer.token(id),
       });
       await model.close();
-      if (flags.json) {
-        process.stdout.write(
-          JSON.stringify({
-            ids: result.ids,
-            stop_reason: result.stopReason,
-            prompt_tokens: result.promptTokens,
-            ...(tok ? { text: tok.decode(result.ids, { skipSpecialTokens: true }) } : {}),
-          }) + '\n',
-        );
-      } else if (stream) {
-        const text = tok!.decode(generated, { skipSpecialTokens: true });
-        process.stdout.write((text.startsWith(printed) ? text.slice(printed.length) : '') + '\n');
-      } else {
-        process.stdout.write(result.ids.join(',') + '\n');
-      }
+      printer.finish(result);
       if (flags.stats) {
         const n = result.ids.length;
         process.stderr.write(

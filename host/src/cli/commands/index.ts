@@ -3,7 +3,9 @@
  * `register(program: Command): void` and listing it here.
  */
 import type { Command } from 'commander';
+import { register as chat } from './chat.js';
 import { register as convert } from './convert.js';
+import { register as doctor } from './doctor.js';
 import { register as evalCommand } from './eval.js';
 import { register as generate } from './generate.js';
 import { register as hwgen } from './hwgen.js';
@@ -14,4 +16,4 @@ import { register as plan } from './plan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [inspect, convert, plan, generate, logits, evalCommand, makeTestModel, hwgen];
+export const commands: RegisterCommand[] = [inspect, convert, plan, generate, chat, logits, evalCommand, makeTestModel, hwgen, doctor];
