@@ -18,8 +18,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['checkpoint', 'hwconfig', 'kernels', 'runtime', 'transport'],
   ['layout', 'testmodels', 'reference', 'hwgen'],
   ['image'],
-  ['golden', 'plan', 'device'],
-  ['eval'],
+  ['golden', 'plan'],
+  ['eval', 'device'],
   ['cli'],
 ];
 
