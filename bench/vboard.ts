@@ -45,7 +45,8 @@ const board = 'kv260';
 
 const real = path.resolve('build/vboard/tellme-vboard');
 const exe = process.env.TELLME_VBOARD ?? (fs.existsSync(real) ? real : path.resolve('test/helpers/ts-vboard.sh'));
-const image = `build/bench/${path.basename(values.model!)}.${board}.tlm`;
+// Named by the hardware hash, so a changed board profile converts again.
+const image = `build/bench/${path.basename(values.model!)}.${board}.${loadHwConfig(board).hash.slice(0, 12)}.tlm`;
 if (!fs.existsSync(image)) {
   fs.mkdirSync(path.dirname(image), { recursive: true });
   process.stderr.write(`converting ${values.model} -> ${image}\n`);
