@@ -6,25 +6,12 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../host/src/paths.js';
-import { Board } from '../../host/src/device/board.js';
-import { checkBoardAgainstGolden } from '../../host/src/device/conformance.js';
-import { prepareModel } from '../../host/src/device/model.js';
-import { goldenModelFromImage } from '../../host/src/golden/weights-image.js';
-import { openImage } from '../../host/src/image/reader.js';
-import { SimStream } from '../../host/src/transport/sim.js';
+import { verifyOnTarget } from '../../host/src/device/verify.js';
 import { testImage, vboardUnderTest } from './helpers.js';
 
 async function run(args: string[], executable = vboardUnderTest()) {
   const img = await testImage('kv260', 48);
-  const board = await Board.connect(await SimStream.start({ fidelity: 'csim', board: 'kv260', executable, args }));
-  const golden = await goldenModelFromImage(openImage(img.image), { threads: 1 });
-  try {
-    await prepareModel(board, img.image);
-    return await checkBoardAgainstGolden(board, golden, { target: 'sim-csim', seeds: 3, decodeSteps: 4 });
-  } finally {
-    await golden.close();
-    await board.close();
-  }
+  return verifyOnTarget('sim-csim', { kind: 'sim', fidelity: 'csim', board: 'kv260', executable, args }, { model: img.image, seeds: 3, decodeSteps: 4 });
 }
 
 describe('board conformance', () => {

@@ -321,4 +321,3 @@ export class Board {
   }
 }
 
-export { DeviceError, Err };

@@ -14,7 +14,7 @@ export type Target =
   | { kind: 'serial'; path: string; baud?: number }
   | { kind: 'tcp'; address: string }
   | { kind: 'pcie'; device: string }
-  | { kind: 'sim'; fidelity: SimFidelity; board?: string; link?: SimLink; args?: string[] };
+  | { kind: 'sim'; fidelity: SimFidelity; board?: string; link?: SimLink; args?: string[]; executable?: string };
 
 export interface TargetFlags {
   device?: string;
@@ -65,6 +65,12 @@ export async function openTarget(t: Target): Promise<ByteStream> {
     case 'pcie':
       return PcieStream.open(t.device);
     case 'sim':
-      return SimStream.start({ fidelity: t.fidelity, ...(t.board ? { board: t.board } : {}), ...(t.link ? { link: t.link } : {}), ...(t.args ? { args: t.args } : {}) });
+      return SimStream.start({
+        fidelity: t.fidelity,
+        ...(t.board ? { board: t.board } : {}),
+        ...(t.link ? { link: t.link } : {}),
+        ...(t.args ? { args: t.args } : {}),
+        ...(t.executable ? { executable: t.executable } : {}),
+      });
   }
 }
