@@ -4,6 +4,7 @@
  * `generate` prints (JSON and streamed text), `chat` keeps its answers equal across backends,
  * `doctor` checks machine and board, and conflicting or broken targets fail with a fix line.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,5 +71,31 @@ describe('board-facing commands', () => {
     expect(none.exitCode).toBe(1);
     expect(none.stderr).toMatch(/cannot connect to 127\.0\.0\.1:1/);
     expect(none.stderr).toMatch(/fix: /);
+  });
+});
+
+describe('Ctrl-C on a board', () => {
+  it('cancels the generation at the board and prints what came', async () => {
+    // A virtual board that takes 300 ms per token, so Ctrl-C lands mid-decode.
+    const slow = path.join(img.dir, 'slow-vboard.sh');
+    fs.writeFileSync(slow, `#!/bin/sh\nexec "${vboardUnderTest()}" "$@" --token-delay-ms 300\n`, { mode: 0o755 });
+    const child = execa('node', ['--import', 'tsx', 'host/src/cli/run.ts', 'generate', '--model', img.image, '--ids', '1,2,3', '-n', '60', '--sim'], {
+      reject: false,
+      timeout: 300_000,
+      env: { TELLME_VBOARD: slow },
+    });
+    // The model has a tokenizer, so text streams per token: Ctrl-C after the third piece.
+    let pieces = 0;
+    child.stdout!.on('data', () => {
+      if (++pieces === 3) child.kill('SIGINT');
+    });
+    const timer = setTimeout(() => child.kill('SIGINT'), 120_000);
+    const r = await child;
+    clearTimeout(timer);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/cancelling/);
+    expect(r.stderr).toMatch(/tellme: cancelled after (\d+) tokens \(Ctrl-C\); the board is ready for the next command/);
+    const n = Number(/cancelled after (\d+) tokens/.exec(r.stderr)![1]);
+    expect(n).toBeLessThan(60);
   });
 });
