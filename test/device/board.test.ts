@@ -121,6 +121,19 @@ describe('a virtual board over its pseudo-terminal', () => {
   });
 });
 
+describe("an image on the board's own disk", () => {
+  it('loads by path without uploading, and a missing path is IMAGE_IO', async () => {
+    const other = await testImage('kv260', 40);
+    const p = await prepareModel(board, img.image, { imageOnBoard: other.image }).catch((e) => e);
+    expect(p.message).toMatch(/is not the image of --model/); // the board's file is another image
+    const ok = await prepareModel(board, other.image, { imageOnBoard: other.image });
+    expect(ok.uploaded).toBe(false);
+    expect(ok.session.context).toBe(40);
+    await expect(board.loadPath('/nonexistent/model.tlm')).rejects.toMatchObject({ errorName: 'IMAGE_IO', fix: expect.stringMatching(/check the path/) });
+    await board.ping();
+  });
+});
+
 describe('the same board over TCP: an upload interrupted and resumed', () => {
   it('resumes from what the board holds and loads the image', async () => {
     const addr = sim.endpoints.get('tcp')!;
