@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Mutation testing of host/src folders with Stryker (too slow for every CI run):
+#   npm run mutation -- numerics [tlmm quant golden image]
+# One folder at a time; reports go to build/mutation/<folder>.{json,html} and the log to
+# build/mutation/<folder>.log. docs/measurements.md records the scores and every survivor.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [ $# -eq 0 ]; then set -- numerics tlmm quant golden image; fi
+mkdir -p build/mutation
+for folder in "$@"; do
+  echo "== mutation testing host/src/$folder"
+  TELLME_MUTATE="$folder" npx stryker run tools/mutation/stryker.config.mjs 2>&1 | tee "build/mutation/$folder.log"
+done

@@ -1,0 +1,31 @@
+// Stryker (mutation testing) for one folder of host/src: see tools/mutation/run.sh.
+import { readdirSync } from 'node:fs';
+import { FOLDERS } from './folders.mjs';
+
+const folder = process.env.TELLME_MUTATE ?? '';
+if (!FOLDERS[folder]) throw new Error(`TELLME_MUTATE must be one of ${Object.keys(FOLDERS).join(', ')}`);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'tools/mutation/vitest.config.ts', related: false },
+  // Every source file of the folder (TypeScript, and the JavaScript kernel reference in tlmm/).
+  mutate: readdirSync(`host/src/${folder}`, { recursive: true })
+    .map(String)
+    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+    .map((f) => `host/src/${folder}/${f}`),
+  coverageAnalysis: 'perTest',
+  // Two cores shared with other work: one test process.
+  concurrency: 1,
+  timeoutFactor: 3,
+  timeoutMS: 60_000,
+  // The first run covers every test with per-test coverage on a shared 2-core machine.
+  dryRunTimeoutMinutes: 120,
+  reporters: ['clear-text', 'json', 'html', 'progress-append-only'],
+  jsonReporter: { fileName: `build/mutation/${folder}.json` },
+  htmlReporter: { fileName: `build/mutation/${folder}.html` },
+  clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0, reportMutants: true },
+  tempDirName: `build/stryker-tmp-${folder}`,
+  cleanTempDir: true,
+  thresholds: { high: 95, low: 90, break: null },
+};

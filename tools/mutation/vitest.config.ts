@@ -1,0 +1,16 @@
+// The vitest configuration of a mutation run: the main one, with the folder's tests only
+// (tools/mutation/folders.mjs; the folder comes from TELLME_MUTATE, set by run.sh).
+import { defineConfig } from 'vitest/config';
+import { FOLDERS } from './folders.mjs';
+
+const folder = process.env.TELLME_MUTATE ?? '';
+const include = (FOLDERS as Record<string, string[]>)[folder];
+if (!include) throw new Error(`TELLME_MUTATE must be one of ${Object.keys(FOLDERS).join(', ')} (got "${folder}")`);
+
+export default defineConfig({
+  test: {
+    include,
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+  },
+});
