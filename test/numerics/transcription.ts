@@ -83,7 +83,7 @@ export function expForms(): [string, ExpForm][] {
   forms.push(['degree 6 (no C7 term)', { ...EXP_DOC, c: [...EXP_DOC.c.slice(0, 7), 0] }]);
   forms.push(['overflow cut at x >= 88', { ...EXP_DOC, cutAtOrAbove: true }]);
   forms.push(['underflow cut at n < -125', { ...EXP_DOC, underflowN: -125 }]);
-  forms.push(['underflow cut at n < -127', { ...EXP_DOC, underflowN: -127 }]);
+  // (A cut at n < -127 is equivalent: p·2^-127 < 2^-126 is flushed to +0 anyway.)
   return forms;
 }
 
