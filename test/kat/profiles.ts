@@ -4,10 +4,13 @@
  * folder, test/kat/fixtures/<profile id>/, so fixtures for new choices sit next to today's.
  */
 
-export interface NumericsProfile {
-  kv_format: 'fp16' | 'int8';
-  lm_head: 'int8' | 'ternary-shortlist';
-}
+import type { ContractNumerics } from '../../host/src/hwconfig/types.js';
+
+/** The choices that change outputs (shortlist_k is fixed below for every profile). */
+export type NumericsProfile = Pick<ContractNumerics, 'kv_format' | 'lm_head'>;
+
+/** shortlist_k of every profile (the boards' value; used only by the ternary-shortlist head). */
+export const SHORTLIST_K = 256;
 
 /** Today's contract ("v1"): binary16 q/k/v and KV cache, int8 LM head over the whole vocabulary. */
 export const V1: NumericsProfile = { kv_format: 'fp16', lm_head: 'int8' };
