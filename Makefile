@@ -4,9 +4,9 @@
 
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
-APT_PACKAGES := clang lld wabt clang-tidy make g++ socat
+APT_PACKAGES := clang lld wabt clang-tidy make g++ socat verilator yosys
 
-.PHONY: all deps apt npm build wasm demo test clean help build-dir hwgen
+.PHONY: all deps apt npm build wasm demo test clean help build-dir hwgen rtl-lint rtl-sim
 
 all: build
 
@@ -19,6 +19,8 @@ help:
 	@echo "              the protocol bindings and docs/protocol.md tables from hw/spec/protocol.json,"
 	@echo "              and the register map bindings (firmware/gen, host/src/regmap, hw/gen) from hw/spec/registers.json"
 	@echo "make hls-csim - build the HLS C-simulation drivers (build/hls/)"
+	@echo "make rtl-lint - verilator --lint-only -Wall on hw/rtl for every board"
+	@echo "make rtl-sim [SIM_BOARD=kv260] [RTL_TRACE=1] - build the Verilator testbench of the TLMM engine (build/sim/<board>/)"
 
 deps: apt npm
 
@@ -51,6 +53,39 @@ host/wasm/kernels.wasm: host/wasm/kernels.c | build-dir
 # test/protocol fail when they are stale).
 hwgen: build
 	node host/bin/tellme.js hwgen --all
+
+# --- RTL (hw/rtl) under Verilator -----------------------------------------------------------
+# The TLMM engine for one board: its generated package + hw/rtl, with the C++ testbench of sim/tlmm.
+# Random initial values and X assignments (a missing reset shows as a mismatch) and assertions on.
+# RTL_TRACE=1 builds a second simulator (build/sim/<board>-trace) that can write FST waveforms
+# (--trace FILE); the default build leaves tracing out, which halves its compile time.
+SIM_BOARD ?= kv260
+RTL_TRACE ?= 0
+RTL_SV := $(sort $(wildcard hw/rtl/*.sv))
+RTL_VLT := $(sort $(wildcard hw/lint/*.vlt))
+VERILATOR_FLAGS := -Wall --assert --x-assign unique --x-initial unique -O3 -MAKEFLAGS OPT_FAST=-O1
+SIM_DIR := build/sim/$(SIM_BOARD)$(if $(filter 1,$(RTL_TRACE)),-trace)
+# Boards whose whole engine hw/rtl builds: those with a blackbox description (hwgen writes it for
+# them); the others get their tlmm_core only (see tlmm_engine.sv).
+RTL_ENGINE_BOARDS = $(patsubst hw/gen/%/tlmm_engine_hls.json,%,$(wildcard hw/gen/*/tlmm_engine_hls.json))
+
+rtl-sim: $(SIM_DIR)/Vtlmm_engine
+
+$(SIM_DIR)/Vtlmm_engine: hw/gen/$(SIM_BOARD)/tellme_hw_pkg.sv hls/gen/$(SIM_BOARD)/config.hpp $(RTL_SV) $(RTL_VLT) sim/tlmm/tb_tlmm_engine.cpp
+	@mkdir -p $(SIM_DIR)
+	verilator --cc --exe --build -j 2 $(VERILATOR_FLAGS) $(if $(filter 1,$(RTL_TRACE)),--trace-fst) \
+	  -CFLAGS -I$(CURDIR)/hls/gen/$(SIM_BOARD) --top-module tlmm_engine -Mdir $(SIM_DIR) -o Vtlmm_engine \
+	  $(RTL_VLT) hw/gen/$(SIM_BOARD)/tellme_hw_pkg.sv $(RTL_SV) $(CURDIR)/sim/tlmm/tb_tlmm_engine.cpp > $(SIM_DIR)/build.log 2>&1 \
+	  || { tail -40 $(SIM_DIR)/build.log; exit 1; }
+
+rtl-lint:
+	@for b in $(RTL_ENGINE_BOARDS); do \
+	  verilator --lint-only -Wall --top-module tlmm_engine_hls $(RTL_VLT) hw/gen/$$b/tellme_hw_pkg.sv $(RTL_SV) || exit 1; \
+	done
+	@for b in $$(ls hw/boards | sed 's/\.json$$//'); do \
+	  verilator --lint-only -Wall --top-module tlmm_core_build $(RTL_VLT) hw/gen/$$b/tellme_hw_pkg.sv $(RTL_SV) || exit 1; \
+	done
+	@echo "rtl-lint: clean"
 
 build-dir:
 	@mkdir -p build

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'E_DEVICE'
   /** The user stopped the command (Ctrl-C); what was done so far is printed. */
   | 'E_CANCELLED'
+  /** An implementation (RTL, C simulation, board) differs from the golden model (tellme verify). */
+  | 'E_MISMATCH'
   | 'E_INTERNAL';
 
 export class TellmeError extends Error {

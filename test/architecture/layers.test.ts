@@ -19,7 +19,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['layout', 'testmodels', 'reference', 'hwgen'],
   ['image'],
   ['golden', 'plan'],
-  ['eval', 'device'],
+  ['eval', 'device', 'verify'],
   ['cli'],
 ];
 

@@ -55,6 +55,15 @@ constexpr unsigned PAPER_VECTORS_PER_BEAT = 0u;  // paper beats: whole vectors p
 constexpr unsigned PAPER_NORM_BIT_OFFSET = 0u;  // paper beats: bit of the fp16 norm weight (0 for dense)
 constexpr unsigned PAPER_NORM_BITS = 16u;  // bits of the norm weight a paper beat carries
 
+// RTL implementation constants (derived in host/src/hwgen/params.ts)
+constexpr unsigned CHUNK_DIV_MUL = 3121u;  // ceil(K / chunk_elements) = (K + chunk_elements - 1) * mul >> shift, exact up to k_max_padded
+constexpr unsigned CHUNK_DIV_SHIFT = 18u;  // see chunk_div_mul
+constexpr unsigned ROW_DIV_MUL = 1u;  // ceil(rows / Q) by multiply and shift, exact up to max_tile_rows
+constexpr unsigned ROW_DIV_SHIFT = 4u;  // see row_div_mul
+constexpr unsigned BANK_DIV_MUL = 1u;  // ceil(rows / banks) by multiply and shift, exact up to max_tile_rows
+constexpr unsigned BANK_DIV_SHIFT = 3u;  // see bank_div_mul
+constexpr unsigned LOADER_VECTORS_PER_CYCLE = 4u;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
+
 // Synthesised maxima (run-time model shapes up to these)
 constexpr unsigned MAX_HIDDEN = 3200u;  // hidden size
 constexpr unsigned MAX_FFN = 8640u;  // FFN (intermediate) size

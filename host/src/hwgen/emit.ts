@@ -28,7 +28,8 @@ export function emitSvPackage(groups: HwParamGroup[], source: string): string {
           decl = `localparam bit ${n} = 1'b${p.v.value ? 1 : 0};`;
           break;
         case 'string':
-          decl = `localparam string ${n} = ${JSON.stringify(p.v.value)};`;
+          // untyped (a packed string literal): yosys 0.23 does not parse the `string` type
+          decl = `localparam ${n} = ${JSON.stringify(p.v.value)};`;
           break;
         case 'hex256':
           decl = `localparam logic [255:0] ${n} = 256'h${p.v.value};`;

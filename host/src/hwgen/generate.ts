@@ -3,13 +3,17 @@
  * against) the project tree:
  *   hw/gen/<board>/tellme_hw_pkg.sv   SystemVerilog package for the RTL
  *   hls/gen/<board>/config.hpp        C++ constants for the HLS kernels and their C simulation
- * Both come from the one parameter list of params.ts.
+ *   hls/gen/<board>/tl_registers.hpp  the register map for HLS (registers-emit.ts)
+ *   hw/gen/<board>/tlmm_engine_hls.json  the Vitis HLS RTL-blackbox description of the TLMM engine
+ *                                        (boards whose engine hw/rtl builds)
+ * The first two come from the one parameter list of params.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadHwConfig } from '../hwconfig/load.js';
 import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { projectRoot } from '../paths.js';
+import { emitBlackboxJson, rtlEngineBuilds } from './blackbox.js';
 import { emitHlsConfig, emitSvPackage } from './emit.js';
 import { hwParams } from './params.js';
 import { emitRegistersC, emitRegistersHls, emitRegistersSv, emitRegistersTs } from './registers-emit.js';
@@ -31,11 +35,13 @@ export function generatedFiles(hw: LoadedHwConfig, root = projectRoot(), regs: R
   const groups = hwParams(hw);
   const source = sourceName(hw, root);
   const board = hw.config.name;
-  return [
+  const files = [
     { path: `hw/gen/${board}/tellme_hw_pkg.sv`, content: emitSvPackage(groups, source) },
     { path: `hls/gen/${board}/config.hpp`, content: emitHlsConfig(groups, source) },
     { path: `hls/gen/${board}/tl_registers.hpp`, content: emitRegistersHls(regs, hw) },
   ];
+  if (rtlEngineBuilds(hw)) files.push({ path: `hw/gen/${board}/tlmm_engine_hls.json`, content: emitBlackboxJson(hw, source, root) });
+  return files;
 }
 
 /** The register map's bindings that do not depend on the build. */

@@ -50,6 +50,36 @@ export function maxTileRows(hw: LoadedHwConfig): number {
   return Math.min(linearRows, bufferRows);
 }
 
+/**
+ * floor(x / d) = floor(x * mul / 2^shift) for every 0 <= x <= maxX: the smallest such shift, checked
+ * exhaustively (the RTL divides by constants this way; maxX is at most a few ten thousand).
+ */
+export function constDivision(d: number, maxX: number): { mul: number; shift: number } {
+  for (let shift = 0; shift < 48; shift++) {
+    const mul = Math.ceil(2 ** shift / d);
+    if (mul > 0xffffffff) break;
+    let ok = true;
+    for (let x = 0; x <= maxX && ok; x++) ok = Math.floor((x * mul) / 2 ** shift) === Math.floor(x / d);
+    if (ok) return { mul, shift };
+  }
+  throw new Error(`hwgen: no 32-bit multiply-shift divides by ${d} exactly up to ${maxX}`);
+}
+
+/**
+ * Index vectors the dense-beat loader writes per cycle: the smallest divisor of the bank count
+ * whose vectors span at least one beat (so the loader keeps up with a beat per cycle) and less
+ * than two (its window holds three beats). 0 when no divisor fits (paper beats, or beats wider
+ * than two bank groups): that build's loader is not implemented by hw/rtl.
+ */
+export function loaderVectorsPerCycle(hw: LoadedHwConfig): number {
+  const d = hw.derived;
+  if (hw.config.architecture.beat_packing !== 'dense') return 0;
+  for (let v = 1; v <= d.banks; v++) {
+    if (d.banks % v === 0 && v * d.indexVectorBits >= d.beatBits) return v * d.indexVectorBits < 2 * d.beatBits ? v : 0;
+  }
+  return 0;
+}
+
 export function hwParams(hw: LoadedHwConfig): HwParamGroup[] {
   const c = hw.config;
   const d = hw.derived;
@@ -117,6 +147,24 @@ export function hwParams(hw: LoadedHwConfig): HwParamGroup[] {
         uint('paper_norm_bit_offset', a.beat_packing === 'paper' ? d.paperVectorsPerBeat * d.indexVectorBits : 0, 'paper beats: bit of the fp16 norm weight (0 for dense)'),
         uint('paper_norm_bits', PAPER_NORM_BITS, 'bits of the norm weight a paper beat carries'),
       ],
+    },
+    {
+      title: 'RTL implementation constants (derived in host/src/hwgen/params.ts)',
+      params: (() => {
+        const rows = maxTileRows(hw);
+        const chunk = constDivision(d.chunkElements, d.kMaxPadded + d.chunkElements - 1);
+        const row = constDivision(d.parallelVectors, rows + d.parallelVectors - 1);
+        const bank = constDivision(d.banks, rows + d.banks - 1);
+        return [
+          uint('chunk_div_mul', chunk.mul, 'ceil(K / chunk_elements) = (K + chunk_elements - 1) * mul >> shift, exact up to k_max_padded'),
+          uint('chunk_div_shift', chunk.shift, 'see chunk_div_mul'),
+          uint('row_div_mul', row.mul, 'ceil(rows / Q) by multiply and shift, exact up to max_tile_rows'),
+          uint('row_div_shift', row.shift, 'see row_div_mul'),
+          uint('bank_div_mul', bank.mul, 'ceil(rows / banks) by multiply and shift, exact up to max_tile_rows'),
+          uint('bank_div_shift', bank.shift, 'see bank_div_mul'),
+          uint('loader_vectors_per_cycle', loaderVectorsPerCycle(hw), 'index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)'),
+        ];
+      })(),
     },
     {
       title: 'Synthesised maxima (run-time model shapes up to these)',

@@ -4,7 +4,7 @@
 package tellme_hw_pkg;
 
   // Build identity
-  localparam string BoardName = "alveo-u55c";  // hw/boards/<name>.json this build comes from
+  localparam BoardName = "alveo-u55c";  // hw/boards/<name>.json this build comes from
   localparam logic [255:0] HwHash = 256'h65c59e008358b2d0e5dfc30ab8e257f0260b39a528b1d1783869507dd61e2767;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 300;  // fabric clock
 
@@ -51,6 +51,15 @@ package tellme_hw_pkg;
   localparam int unsigned PaperVectorsPerBeat = 0;  // paper beats: whole vectors per beat (0 for dense)
   localparam int unsigned PaperNormBitOffset = 0;  // paper beats: bit of the fp16 norm weight (0 for dense)
   localparam int unsigned PaperNormBits = 16;  // bits of the norm weight a paper beat carries
+
+  // RTL implementation constants (derived in host/src/hwgen/params.ts)
+  localparam int unsigned ChunkDivMul = 24967;  // ceil(K / chunk_elements) = (K + chunk_elements - 1) * mul >> shift, exact up to k_max_padded
+  localparam int unsigned ChunkDivShift = 21;  // see chunk_div_mul
+  localparam int unsigned RowDivMul = 1;  // ceil(rows / Q) by multiply and shift, exact up to max_tile_rows
+  localparam int unsigned RowDivShift = 6;  // see row_div_mul
+  localparam int unsigned BankDivMul = 1;  // ceil(rows / banks) by multiply and shift, exact up to max_tile_rows
+  localparam int unsigned BankDivShift = 5;  // see bank_div_mul
+  localparam int unsigned LoaderVectorsPerCycle = 0;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
 
   // Synthesised maxima (run-time model shapes up to these)
   localparam int unsigned MaxHidden = 4096;  // hidden size

@@ -4,7 +4,7 @@
 package tellme_hw_pkg;
 
   // Build identity
-  localparam string BoardName = "kv260";  // hw/boards/<name>.json this build comes from
+  localparam BoardName = "kv260";  // hw/boards/<name>.json this build comes from
   localparam logic [255:0] HwHash = 256'hb9ed1790cf95c7291492dafab79f7f341e9ccc18a046867dc85355040345593b;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
@@ -51,6 +51,15 @@ package tellme_hw_pkg;
   localparam int unsigned PaperVectorsPerBeat = 0;  // paper beats: whole vectors per beat (0 for dense)
   localparam int unsigned PaperNormBitOffset = 0;  // paper beats: bit of the fp16 norm weight (0 for dense)
   localparam int unsigned PaperNormBits = 16;  // bits of the norm weight a paper beat carries
+
+  // RTL implementation constants (derived in host/src/hwgen/params.ts)
+  localparam int unsigned ChunkDivMul = 3121;  // ceil(K / chunk_elements) = (K + chunk_elements - 1) * mul >> shift, exact up to k_max_padded
+  localparam int unsigned ChunkDivShift = 18;  // see chunk_div_mul
+  localparam int unsigned RowDivMul = 1;  // ceil(rows / Q) by multiply and shift, exact up to max_tile_rows
+  localparam int unsigned RowDivShift = 4;  // see row_div_mul
+  localparam int unsigned BankDivMul = 1;  // ceil(rows / banks) by multiply and shift, exact up to max_tile_rows
+  localparam int unsigned BankDivShift = 3;  // see bank_div_mul
+  localparam int unsigned LoaderVectorsPerCycle = 4;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
 
   // Synthesised maxima (run-time model shapes up to these)
   localparam int unsigned MaxHidden = 3200;  // hidden size

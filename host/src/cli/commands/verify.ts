@@ -1,0 +1,64 @@
+/**
+ * `tellme verify --target <name> --model <dir | image>`: run an implementation of the accelerator
+ * against the golden model and print {target, cases, mismatches, pass, cycles}; exit 1 on any
+ * difference. The targets are listed in verify/targets.ts.
+ */
+import type { Command } from 'commander';
+import { TellmeError } from '../../errors.js';
+import { VERIFY_TARGETS, type VerifyResult } from '../../verify/targets.js';
+import { parseFloatOption, parseIntOption } from '../options.js';
+
+export interface VerifyCommandOptions {
+  target: string;
+  model?: string;
+  board?: string;
+  seeds?: number;
+  prefillTokens?: number;
+  stall?: number;
+  json?: boolean;
+}
+
+export async function runVerify(opts: VerifyCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<VerifyResult> {
+  const target = VERIFY_TARGETS[opts.target];
+  if (!target) {
+    throw new TellmeError('E_USAGE', `unknown verify target "${opts.target}"`, `Use one of: ${Object.keys(VERIFY_TARGETS).join(', ')}.`);
+  }
+  if (!opts.model) throw new TellmeError('E_USAGE', 'nothing to verify: --model is missing', 'Pass --model <checkpoint directory | model image>.');
+  const result = await target.run({
+    model: opts.model,
+    ...(opts.board !== undefined ? { board: opts.board } : {}),
+    ...(opts.seeds !== undefined ? { seeds: opts.seeds } : {}),
+    ...(opts.prefillTokens !== undefined ? { prefillTokens: opts.prefillTokens } : {}),
+    ...(opts.stall !== undefined ? { stall: opts.stall } : {}),
+    progress: opts.json ? undefined : (m) => process.stderr.write(`${m}\n`),
+  });
+  if (opts.json) {
+    write(`${JSON.stringify(result)}\n`);
+  } else {
+    write(`${result.target}: ${result.cases} cases, ${result.mismatches} mismatches, ${result.cycles} cycles: ${result.pass ? 'PASS' : 'FAIL'}\n`);
+  }
+  if (!result.pass) {
+    throw new TellmeError('E_MISMATCH', `${result.target} differs from the golden model: ${result.mismatches} mismatching values${typeof result['report'] === 'string' && result['report'] ? ` (${result['report']})` : ''}`, 'Rerun the failing calls with a waveform (sim/README.md) and compare with the golden TLMM.');
+  }
+  return result;
+}
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('check an implementation of the accelerator against the golden model, bit for bit')
+    .requiredOption('-t, --target <name>', `what to verify: ${Object.entries(VERIFY_TARGETS).map(([k, v]) => `${k} (${v.summary})`).join('; ')}`)
+    .option('-m, --model <path>', 'checkpoint directory or model image')
+    .option('-b, --board <name|file>', 'hardware build for a checkpoint (default kv260; an image brings its own)')
+    .option('--seeds <n>', 'activation seeds per weight tile and pass', parseIntOption('--seeds', 1, 1000))
+    .option('--prefill-tokens <n>', 'tokens of the prefill block', parseIntOption('--prefill-tokens', 1, 4096))
+    .option('--stall <p>', 'probability of an idle / refused cycle on every stream (0 = full rate)', parseFloatOption('--stall', 0, 0.95))
+    .option('--json', 'print one JSON object: {"target", "cases", "mismatches", "pass", "cycles", ...}')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tellme verify --target rtl --model models/tellme-shakespeare-6l --json\n  tellme verify --target rtl --model model.tlm --seeds 3\n\nExit status: 0 when everything matched, 1 on any difference or a usage error.',
+    )
+    .action(async (opts: VerifyCommandOptions) => {
+      await runVerify(opts);
+    });
+}

@@ -1,0 +1,33 @@
+/**
+ * The targets of `tellme verify`: each implementation of the accelerator that can be checked
+ * against the golden model, in one table. A target takes the common request and returns at least
+ * {target, cases, mismatches, pass, cycles}; add one here (csim, sim-csim, sim-rtl, device, ...)
+ * and the command picks it up.
+ */
+import type { VerifyResult } from './result.js';
+import { verifyRtl } from './rtl-target.js';
+
+export type { VerifyResult } from './result.js';
+
+export interface VerifyRequest {
+  model: string;
+  board?: string;
+  seeds?: number;
+  prefillTokens?: number;
+  stall?: number;
+  progress?: (message: string) => void;
+}
+
+
+export interface VerifyTarget {
+  /** One line for --help. */
+  summary: string;
+  run(req: VerifyRequest): Promise<VerifyResult>;
+}
+
+export const VERIFY_TARGETS: Record<string, VerifyTarget> = {
+  rtl: {
+    summary: 'the hand-written TLMM engine (hw/rtl) under Verilator: every linear tile of the model, decode and prefill calls',
+    run: (req) => verifyRtl(req),
+  },
+};
