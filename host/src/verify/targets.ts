@@ -5,7 +5,6 @@
  * and the command picks it up.
  */
 import type { VerifyResult } from './result.js';
-import { verifyRtl } from './rtl-target.js';
 
 export type { VerifyResult } from './result.js';
 
@@ -28,6 +27,7 @@ export interface VerifyTarget {
 export const VERIFY_TARGETS: Record<string, VerifyTarget> = {
   rtl: {
     summary: 'the hand-written TLMM engine (hw/rtl) under Verilator: every linear tile of the model, decode and prefill calls',
-    run: (req) => verifyRtl(req),
+    // loaded on use: every `tellme` start reads this table (for --help), few runs need a target
+    run: async (req) => (await import('./rtl-target.js')).verifyRtl(req),
   },
 };
