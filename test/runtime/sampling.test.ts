@@ -107,15 +107,35 @@ describe('token selection at its boundaries', () => {
     expect(ids({ temperature: 1.5, topK: 0, topP: 0.6 })).toEqual(SAMPLED_KNOWN.topP);
   });
 
+  it('many equal logits: top-k keeps exactly the lowest ids', () => {
+    const logits = new Array<number>(40).fill(1.5);
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 64; seed++) seen.add(sample(logits, { temperature: 1, topK: 3, topP: 1 }, new Xoshiro128(seed)));
+    expect([...seen].sort((a, b) => a - b)).toEqual([0, 1, 2]);
+  });
+
+  it('subtracts the largest logit before exp (logits near 100 neither overflow nor collapse onto one id)', () => {
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 32; seed++) seen.add(sample([100, 99.5, 99], { temperature: 1, topK: 0, topP: 1 }, new Xoshiro128(seed)));
+    expect([...seen].sort()).toEqual([0, 1, 2]);
+  });
+
+  it('a draw exactly on a running sum goes to the next candidate (c > u·total, not >=)', () => {
+    // 256 equal logits: e_i = 1, total = 256. Seed 102052's first draw has u = 121/256 exactly,
+    // so target = 121 = the running sum after candidate 120: the pick is candidate 121.
+    expect((new Xoshiro128(102052).next() >>> 8) / 2 ** 24).toBe(121 / 256);
+    expect(sample(new Array<number>(256).fill(0), { temperature: 1, topK: 0, topP: 1 }, new Xoshiro128(102052))).toBe(121);
+  });
+
   it('refuses bad options with a clear error', () => {
-    for (const o of [
-      { temperature: -1, topK: 0, topP: 1 },
-      { temperature: Infinity, topK: 0, topP: 1 },
-      { temperature: 1, topK: -1, topP: 1 },
-      { temperature: 1, topK: 1.5, topP: 1 },
-      { temperature: 1, topK: 0, topP: 0 },
-      { temperature: 1, topK: 0, topP: 1.0000001 },
-    ]) {
+    for (const [o, words] of [
+      [{ temperature: -1, topK: 0, topP: 1 }, 'temperature must be a finite number >= 0 (got -1)'],
+      [{ temperature: Infinity, topK: 0, topP: 1 }, 'temperature'],
+      [{ temperature: 1, topK: -1, topP: 1 }, 'top-k must be an integer >= 0 (got -1)'],
+      [{ temperature: 1, topK: 1.5, topP: 1 }, 'top-k'],
+      [{ temperature: 1, topK: 0, topP: 0 }, 'top-p must be in (0, 1] (got 0)'],
+      [{ temperature: 1, topK: 0, topP: 1.0000001 }, 'top-p'],
+    ] as const) {
       let err: unknown;
       try {
         validateSampling(o);
@@ -123,6 +143,7 @@ describe('token selection at its boundaries', () => {
         err = e;
       }
       expect(isTellmeError(err) && err.code === 'E_USAGE', JSON.stringify(o)).toBe(true);
+      expect((err as Error).message).toContain(words);
     }
     expect(() => validateSampling({ temperature: 0, topK: 0, topP: 1 })).not.toThrow();
   });
