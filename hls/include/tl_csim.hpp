@@ -10,7 +10,12 @@
 
 #ifdef __SYNTHESIS__
 #define TL_LOOP(name, trip)
+#define TL_CSIM_UNROLL
 #else
+
+// Unroll a small constant loop in the g++ build too (Vitis unrolls it by its own pragma); the
+// C simulation's speed depends on the innermost lookup loops.
+#define TL_CSIM_UNROLL _Pragma("GCC unroll 32")
 
 #include <cstdint>
 #include <cstdio>
