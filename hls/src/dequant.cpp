@@ -1,0 +1,59 @@
+// The dequantiser and fused element-wise stage (dequant.hpp): one beat of Q accumulators per cycle.
+#include "dequant.hpp"
+
+#include "tl_numerics.h"
+
+namespace tl {
+
+static_assert(Q == LANES, "one TLMM beat is one element-wise beat");
+static_assert(Q % 2 == 0, "RoPE pairs (2i, 2i+1) never straddle a beat");
+
+void dequant(hls::stream<tlmm_out_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const float *rope,
+             unsigned rows, unsigned row_start, unsigned head_dim, unsigned tokens, dq_mode_t mode, unsigned activation, float weight_scale,
+             hls::stream<vec_t> &y_strm) {
+  const unsigned blocks = ceil_div(rows, Q);
+  const unsigned half = head_dim / 2;
+TOKENS:
+  for (unsigned t = 0; t < tokens; t++) {
+#pragma HLS loop_tripcount max = hw::MAX_TOKENS
+    const dq_token_t tok = tok_strm.read();
+    const float c = tl_dequant_factor(tok.amax, weight_scale);
+    TL_LOOP("dequant.BLOCKS", blocks);
+  BLOCKS:
+    for (unsigned m = 0; m < blocks; m++) {
+#pragma HLS loop_tripcount max = MAX_BLOCKS
+#pragma HLS pipeline II = 1
+      const tlmm_out_t acc = acc_strm.read();
+      vec_t side = {};
+      if (mode == DQ_RESIDUAL || mode == DQ_GATE) side = side_strm.read();
+      vec_t y;
+      TL_CSIM_UNROLL
+      for (unsigned l = 0; l < Q; l++) y.v[l] = tl_dequantize((int32_t)acc.lane[l], c);
+      if (mode == DQ_ROPE_F16) {
+        TL_CSIM_UNROLL
+        for (unsigned l = 0; l < Q; l += 2) {
+          // Row r of the linear is element j = r mod head_dim of its head; (j, j+1) is pair j/2.
+          const unsigned i = ((row_start + m * Q + l) % head_dim) / 2;
+          const float cs = rope[(tok.pos * half + i) * 2], sn = rope[(tok.pos * half + i) * 2 + 1];
+          tl_rope_pair(y.v[l], y.v[l + 1], cs, sn, &y.v[l], &y.v[l + 1]);
+        }
+      }
+      TL_CSIM_UNROLL
+      for (unsigned l = 0; l < Q; l++) {
+        float v = y.v[l];
+        switch (mode) {
+          case DQ_F16:
+          case DQ_ROPE_F16: v = tl_round_f16(v); break;
+          case DQ_RESIDUAL: v = tl_add(side.v[l], v); break;
+          case DQ_GATE: v = activation == 1 ? tl_silu_gate(v, side.v[l]) : tl_relu2_gate(v, side.v[l]); break;
+          default: break;
+        }
+        // Lanes past the tile's rows carry 0 (the TLMM's padding), whatever the mode made of it.
+        y.v[l] = m * Q + l < rows ? v : 0.0f;
+      }
+      y_strm.write(y);
+    }
+  }
+}
+
+}  // namespace tl

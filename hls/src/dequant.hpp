@@ -1,0 +1,34 @@
+// The dequantiser with the fused element-wise operations (docs/numerics.md §4.3, §3.3, §7, §11):
+// per token y_j = f32(f32(acc_j) × c) with c = f32(f32(amax_c × w_s) ÷ 127), then by mode
+//   DQ_PLAIN     y                                   (up_proj: kept for the gate)
+//   DQ_F16       binary16 rounding of y              (v_proj)
+//   DQ_ROPE_F16  RoPE of each consecutive pair at the token's position, then binary16 (q/k_proj)
+//   DQ_RESIDUAL  x_j + y_j with x from side_strm     (o_proj, down_proj: the residual stream)
+//   DQ_GATE      act(y_j, up_j) with up from side_strm, act ReLU²·up or SiLU·up (gate_proj)
+// The TLMM's beats of Q accumulators (lanes past the tile's rows are 0) come in token by token;
+// rows are the tile's, row_start its first row in the linear (RoPE pairs and heads follow it).
+// Binary16 results are returned as binary32 values on the binary16 grid; the writer packs the bits.
+#ifndef TL_DEQUANT_HPP
+#define TL_DEQUANT_HPP
+
+#include "tl_types.hpp"
+
+namespace tl {
+
+enum dq_mode_t : unsigned { DQ_PLAIN = 0, DQ_F16 = 1, DQ_ROPE_F16 = 2, DQ_RESIDUAL = 3, DQ_GATE = 4 };
+
+// Per token: its absmax (the quantiser's) and its position (RoPE).
+struct dq_token_t {
+  float amax;
+  unsigned pos;
+};
+
+// rope: the model image's table, binary32 [context][head_dim/2][cos, sin] (numerics §7.2).
+// activation: 0 ReLU², 1 SiLU (the register map's activation enum).
+void dequant(hls::stream<tlmm_out_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const float *rope,
+             unsigned rows, unsigned row_start, unsigned head_dim, unsigned tokens, dq_mode_t mode, unsigned activation, float weight_scale,
+             hls::stream<vec_t> &y_strm);
+
+}  // namespace tl
+
+#endif  // TL_DEQUANT_HPP

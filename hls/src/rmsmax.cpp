@@ -1,0 +1,89 @@
+// RMS-MAX (rmsmax.hpp): four passes over a token held on chip. Pass 1 max|x| (the exponent E);
+// pass 2 the sum of squares of z = ldexp(x, -E) in the 16-lane order of numerics §2.4 (element i
+// in lane i mod 16: with LANES = 16 lane j of every beat); then r; pass 3 y and max|y|; pass 4 y out.
+#include "rmsmax.hpp"
+
+#include "tl_numerics.h"
+
+namespace tl {
+
+static_assert(LANES == TL_REDUCTION_LANES, "one element-wise beat feeds the 16 reduction lanes once each");
+
+void rmsmax(hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm, unsigned n, unsigned tokens, bool with_norm, float eps,
+            hls::stream<float> &amax_strm, hls::stream<vec_t> &y_strm) {
+  static vec_t w[MAX_VECTOR_BEATS];
+  static vec_t buf[MAX_VECTOR_BEATS];
+#pragma HLS bind_storage variable = buf type = ram_2p impl = bram
+  const unsigned beats = ceil_div(n, LANES);
+  const float inv_n = tl_inv_length(n);
+  if (with_norm) {
+  READ_WEIGHTS:
+    for (unsigned b = 0; b < beats; b++) {
+#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
+#pragma HLS pipeline II = 1
+      w[b] = w_strm.read();
+    }
+  }
+TOKENS:
+  for (unsigned t = 0; t < tokens; t++) {
+#pragma HLS loop_tripcount max = hw::MAX_TOKENS
+    TL_LOOP("rmsmax.READ_MAX", beats);
+    float xmax = 0.0f;
+  READ_MAX:
+    for (unsigned b = 0; b < beats; b++) {
+#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
+#pragma HLS pipeline II = 1
+      vec_t x = x_strm.read();
+      TL_CSIM_UNROLL
+      for (unsigned j = 0; j < LANES; j++) {
+        if (b * LANES + j >= n) x.v[j] = 0.0f; // padding lanes hold +0
+        const float a = tl_abs(x.v[j]);
+        if (a > xmax) xmax = a;
+      }
+      buf[b] = x;
+    }
+    float amax = xmax;
+    if (with_norm) {
+      const int e = tl_rmsmax_exponent(xmax);
+      tl_lanes16 lanes;
+      tl_lanes16_init(&lanes);
+      TL_LOOP("rmsmax.SUM_SQUARES", beats);
+    SUM_SQUARES:
+      for (unsigned b = 0; b < beats; b++) {
+#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
+#pragma HLS pipeline II = 1
+        TL_CSIM_UNROLL
+        for (unsigned j = 0; j < LANES; j++) {
+          // A padding element adds +0 to a lane that holds a non-negative sum: no change.
+          const float z = tl_ldexp(buf[b].v[j], -e);
+          tl_lanes16_add(&lanes, j, tl_mul(z, z));
+        }
+      }
+      const float r = tl_rmsmax_factor(tl_lanes16_combine(&lanes), inv_n, eps, e);
+      amax = 0.0f;
+      TL_LOOP("rmsmax.NORMALISE", beats);
+    NORMALISE:
+      for (unsigned b = 0; b < beats; b++) {
+#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
+#pragma HLS pipeline II = 1
+        TL_CSIM_UNROLL
+        for (unsigned j = 0; j < LANES; j++) {
+          const float y = b * LANES + j < n ? tl_rmsmax_output(tl_ldexp(buf[b].v[j], -e), r, w[b].v[j]) : 0.0f;
+          buf[b].v[j] = y;
+          const float a = tl_abs(y);
+          if (a > amax) amax = a;
+        }
+      }
+    }
+    amax_strm.write(amax);
+    TL_LOOP("rmsmax.WRITE", beats);
+  WRITE:
+    for (unsigned b = 0; b < beats; b++) {
+#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
+#pragma HLS pipeline II = 1
+      y_strm.write(buf[b]);
+    }
+  }
+}
+
+}  // namespace tl
