@@ -131,8 +131,9 @@ $(HLS_OUT)/%: hls/csim/%.cpp
 	g++ $(HLS_CXXFLAGS) -MMD -MP -MF $@.d -MT $@ $< $(filter hls/src/%.cpp,$^) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
 # The kernels each driver links (hls/src, one file per unit).
-$(HLS_OUT)/tlmm_tb: hls/src/tlmm.cpp hls/src/weight_loader.cpp
+$(HLS_OUT)/tlmm_tb: hls/src/tlmm_engine_hls.cpp hls/src/weight_loader.cpp
 $(HLS_OUT)/rmsmax_tb: hls/src/rmsmax.cpp hls/src/quantize.cpp
 $(HLS_OUT)/dequant_tb: hls/src/dequant.cpp
+$(HLS_OUT)/linear_bench: hls/src/tlmm_engine_hls.cpp hls/src/weight_loader.cpp hls/src/rmsmax.cpp hls/src/quantize.cpp hls/src/dequant.cpp
 
 -include $(wildcard $(HLS_OUT)/*.d)

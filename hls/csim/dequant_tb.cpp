@@ -18,20 +18,20 @@ using tl::vectors::f32_bits;
 
 namespace {
 
-void feed(hls::stream<tlmm_out_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const int32_t *acc, const float *amax,
+void feed(hls::stream<acc_beat_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const int32_t *acc, const float *amax,
           const uint32_t *pos, const float *side, unsigned rows, unsigned tokens) {
   const unsigned blocks = ceil_div(rows, Q);
   for (unsigned t = 0; t < tokens; t++) {
     tok_strm.write(dq_token_t{amax[t], pos[t]});
     for (unsigned m = 0; m < blocks; m++) {
-      tlmm_out_t beat;
+      acc_beat_t beat = 0;
       vec_t s = {};
       for (unsigned l = 0; l < Q; l++) {
         const unsigned r = m * Q + l;
-        beat.lane[l] = r < rows ? acc[(size_t)t * rows + r] : 0;
+        const acc_t a = r < rows ? acc[(size_t)t * rows + r] : 0;
+        beat.range(hw::ACCUMULATOR_BITS * l + hw::ACCUMULATOR_BITS - 1, hw::ACCUMULATOR_BITS * l) = a.to_uint64();
         if (side && r < rows) s.v[l] = side[(size_t)t * rows + r];
       }
-      beat.last = m + 1 == blocks;
       acc_strm.write(beat);
       if (side) side_strm.write(s);
     }
@@ -59,7 +59,7 @@ void run_case(const std::string &path, Checker &chk) {
   const dq_mode_t mode = static_cast<dq_mode_t>(f.scalar_u32("mode"));
   const float *side = (mode == DQ_RESIDUAL || mode == DQ_GATE) ? f.get("side", tl::vectors::kF32).as<float>() : nullptr;
   const float *rope = mode == DQ_ROPE_F16 ? f.get("rope", tl::vectors::kF32).as<float>() : nullptr;
-  hls::stream<tlmm_out_t, 4> acc_strm("acc");
+  hls::stream<acc_beat_t, 4> acc_strm("acc");
   hls::stream<dq_token_t, 2> tok_strm("tok");
   hls::stream<vec_t, 4> side_strm("side"), y_strm("y");
   TL_DATAFLOW_BEGIN("dequant_tb");

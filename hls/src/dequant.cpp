@@ -8,7 +8,7 @@ namespace tl {
 static_assert(Q == LANES, "one TLMM beat is one element-wise beat");
 static_assert(Q % 2 == 0, "RoPE pairs (2i, 2i+1) never straddle a beat");
 
-void dequant(hls::stream<tlmm_out_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const float *rope,
+void dequant(hls::stream<acc_beat_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const float *rope,
              unsigned rows, unsigned row_start, unsigned head_dim, unsigned tokens, dq_mode_t mode, unsigned activation, float weight_scale,
              hls::stream<vec_t> &y_strm) {
   const unsigned blocks = ceil_div(rows, Q);
@@ -23,12 +23,12 @@ TOKENS:
     for (unsigned m = 0; m < blocks; m++) {
 #pragma HLS loop_tripcount max = MAX_BLOCKS
 #pragma HLS pipeline II = 1
-      const tlmm_out_t acc = acc_strm.read();
+      const acc_beat_t acc = acc_strm.read();
       vec_t side = {};
       if (mode == DQ_RESIDUAL || mode == DQ_GATE) side = side_strm.read();
       vec_t y;
       TL_CSIM_UNROLL
-      for (unsigned l = 0; l < Q; l++) y.v[l] = tl_dequantize((int32_t)acc.lane[l], c);
+      for (unsigned l = 0; l < Q; l++) y.v[l] = tl_dequantize(acc_lane(acc, l), c);
       if (mode == DQ_ROPE_F16) {
         TL_CSIM_UNROLL
         for (unsigned l = 0; l < Q; l += 2) {

@@ -5,7 +5,7 @@
 //   DQ_ROPE_F16  RoPE of each consecutive pair at the token's position, then binary16 (q/k_proj)
 //   DQ_RESIDUAL  x_j + y_j with x from side_strm     (o_proj, down_proj: the residual stream)
 //   DQ_GATE      act(y_j, up_j) with up from side_strm, act ReLU²·up or SiLU·up (gate_proj)
-// The TLMM's beats of Q accumulators (lanes past the tile's rows are 0) come in token by token;
+// The TLMM engine's beats of Q accumulators (lanes past the tile's rows are 0) come token by token;
 // rows are the tile's, row_start its first row in the linear (RoPE pairs and heads follow it).
 // Binary16 results are returned as binary32 values on the binary16 grid; the writer packs the bits.
 #ifndef TL_DEQUANT_HPP
@@ -25,7 +25,7 @@ struct dq_token_t {
 
 // rope: the model image's table, binary32 [context][head_dim/2][cos, sin] (numerics §7.2).
 // activation: 0 ReLU², 1 SiLU (the register map's activation enum).
-void dequant(hls::stream<tlmm_out_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const float *rope,
+void dequant(hls::stream<acc_beat_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const float *rope,
              unsigned rows, unsigned row_start, unsigned head_dim, unsigned tokens, dq_mode_t mode, unsigned activation, float weight_scale,
              hls::stream<vec_t> &y_strm);
 

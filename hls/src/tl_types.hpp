@@ -45,20 +45,14 @@ typedef ap_uint<hw::BEAT_BITS> beat_t;                 // one weight beat: lanes
 // bank z mod BANKS; word chunk*ceil(rows/BANKS) + z div BANKS of its half.
 typedef index_vec_t weight_buffer_t[BUFFERS][BANKS][WORDS_PER_BUFFER];
 
-// One TLMM call: a weight tile in buffer half `buf` times `tokens` tokens (the RTL core's command).
-struct tlmm_cmd_t {
-  ap_uint<1> buf;
-  ap_uint<16> k;      // reduction length (elements)
-  ap_uint<16> rows;   // output rows of the tile
-  ap_uint<16> tokens;
-};
+// One output beat of the TLMM engine: the accumulators of a block of Q rows, lane l at bits
+// [ACC*l, ACC*l + ACC) (lanes past the tile's rows are 0).
+typedef ap_uint<Q * hw::ACCUMULATOR_BITS> acc_beat_t;
 
-// One output beat of the TLMM: the accumulators of a block of Q rows (lanes past the tile's rows
-// are 0); `last` on the last block of each token.
-struct tlmm_out_t {
-  acc_t lane[Q];
-  bool last;
-};
+// Accumulator l of an engine beat.
+inline int32_t acc_lane(const acc_beat_t &beat, unsigned l) {
+  return (int32_t)acc_t(beat.range(hw::ACCUMULATOR_BITS * l + hw::ACCUMULATOR_BITS - 1, hw::ACCUMULATOR_BITS * l));
+}
 
 // LANES binary32 values: the element-wise datapath's beat (activations, norms, outputs).
 struct vec_t {

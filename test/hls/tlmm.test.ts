@@ -1,13 +1,13 @@
 /**
- * The weight loader and the TLMM core (hls/src/weight_loader.cpp, tlmm.cpp) in C simulation
- * against the golden TLMM pieces, bit for bit: each case is a ternary matrix tiled by rows as the
+ * The weight loader and the TLMM engine model (hls/src/weight_loader.cpp, tlmm_engine_hls.cpp) in C
+ * simulation against the golden TLMM pieces, bit for bit: each case is a ternary matrix tiled by rows as the
  * planner tiles it for kv260 (host/src/layout tileRows), each tile packed into dense beats and
  * split into lane regions exactly as the image writer does (encodeTernary, packWeights,
- * splitLanes), loaded into alternating buffer halves, and multiplied by int8 activations of
- * several tokens. The golden accumulators are a plain integer dot product (dotProductRows),
+ * splitLanes), loaded into alternating buffer halves while the previous tile computes (the engine
+ * calls of the HLS top), and multiplied by int8 activations of several tokens. The golden accumulators are a plain integer dot product (dotProductRows),
  * itself checked against the golden table lookups. Five seeds plus edge cases: all-zero, all +1,
  * all -1 weights, saturated activations, K = 8640 (103 chunks), K and rows that are not whole
- * chunks or blocks. A planted one-bit change in the core must fail.
+ * chunks or blocks. A planted one-bit change in the engine must fail.
  */
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -83,7 +83,7 @@ const EDGE_CASES: TlmmCase[] = [
   { name: 'down-proj-073b', rows: 1536, cols: 4096, tokens: 1, weight: ternary, act: int8 },
 ];
 
-describe('weight loader + TLMM core (C simulation) vs the golden TLMM', () => {
+describe('weight loader + TLMM engine (C simulation) vs the golden TLMM', () => {
   let exe: string;
   let dir: string;
   let files: string[];
@@ -103,8 +103,8 @@ describe('weight loader + TLMM core (C simulation) vs the golden TLMM', () => {
     expect(r.stderr).not.toMatch(/MISMATCH/);
     expect(r.summary, r.stderr.slice(0, 2000)).toMatchObject({ mismatches: 0, pass: true, cases: files.length + 1 });
     expect(r.exitCode).toBe(0);
-    // The down_proj case of the 0.73B shape is three tiles on kv260 (docs/layout.md §2.2).
-    expect(r.stdout).toMatch(/"tlmm\.LOOKUP": \{"entries": \d+, "iterations": \d+\}/);
+    // The loop counters of the cycle report are printed.
+    expect(r.stdout).toMatch(/"tlmm_engine\.LOOKUP": \{"entries": \d+, "iterations": \d+\}/);
   });
 
   it('fails when a case file is missing', async () => {
@@ -113,8 +113,8 @@ describe('weight loader + TLMM core (C simulation) vs the golden TLMM', () => {
     expect(r.stderr).toMatch(/cannot read the vector file/);
   });
 
-  it('catches a planted one-bit change in the core (one table digit)', async () => {
-    const mutant = await buildMutant('tlmm_tb', 'src/tlmm.cpp', 'unsigned d = j == 0 ? idx / 9', 'unsigned d = j == 0 ? (idx ^ 1) / 9');
+  it('catches a planted one-bit change in the engine (one table digit)', async () => {
+    const mutant = await buildMutant('tlmm_tb', 'src/tlmm_engine_hls.cpp', 'unsigned d = j == 0 ? idx / 9', 'unsigned d = j == 0 ? (idx ^ 1) / 9');
     const r = await runDriver(mutant, files.slice(0, 2));
     expect(r.summary!.mismatches).toBeGreaterThan(0);
     expect(r.exitCode).toBe(1);
