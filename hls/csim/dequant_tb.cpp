@@ -25,26 +25,31 @@ void feed(hls::stream<acc_beat_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, 
     tok_strm.write(dq_token_t{amax[t], pos[t]});
     for (unsigned m = 0; m < blocks; m++) {
       acc_beat_t beat = 0;
-      vec_t s = {};
       for (unsigned l = 0; l < Q; l++) {
         const unsigned r = m * Q + l;
         const acc_t a = r < rows ? acc[(size_t)t * rows + r] : 0;
         beat.range(hw::ACCUMULATOR_BITS * l + hw::ACCUMULATOR_BITS - 1, hw::ACCUMULATOR_BITS * l) = a.to_uint64();
-        if (side && r < rows) s.v[l] = side[(size_t)t * rows + r];
       }
       acc_strm.write(beat);
-      if (side) side_strm.write(s);
+      for (unsigned part = 0; side && part < Q / LANES; part++) {
+        vec_t s = {};
+        for (unsigned l = 0; l < LANES; l++) {
+          const unsigned r = m * Q + part * LANES + l;
+          if (r < rows) s.v[l] = side[(size_t)t * rows + r];
+        }
+        side_strm.write(s);
+      }
     }
   }
 }
 
 void check(hls::stream<vec_t> &y_strm, const float *y, unsigned rows, unsigned tokens, Checker &chk) {
-  const unsigned blocks = ceil_div(rows, Q);
+  const unsigned beats = ceil_div(rows, Q) * (Q / LANES);
   for (unsigned t = 0; t < tokens; t++) {
-    for (unsigned m = 0; m < blocks; m++) {
+    for (unsigned m = 0; m < beats; m++) {
       const vec_t v = y_strm.read();
-      for (unsigned l = 0; l < Q; l++) {
-        const unsigned r = m * Q + l;
+      for (unsigned l = 0; l < LANES; l++) {
+        const unsigned r = m * LANES + l;
         const uint32_t want = r < rows ? f32_bits(y[(size_t)t * rows + r]) : 0;
         chk.word(f32_bits(v.v[l]), want, [&] { return "token " + std::to_string(t) + " row " + std::to_string(r); });
       }

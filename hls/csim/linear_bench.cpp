@@ -49,9 +49,9 @@ void replay_chunks(hls::stream<act_chunk_t> &s, const std::vector<act_chunk_t> &
 }
 void feed_token(hls::stream<dq_token_t> &s, float amax) { s.write(dq_token_t{amax, 0}); }
 void drain(hls::stream<vec_t> &s, unsigned rows, std::vector<float> &y, unsigned row_start) {
-  for (unsigned m = 0; m < ceil_div(rows, Q); m++) {
+  for (unsigned m = 0; m < ceil_div(rows, Q) * (Q / LANES); m++) {
     const vec_t v = s.read();
-    for (unsigned l = 0; l < Q && m * Q + l < rows; l++) y[row_start + m * Q + l] = v.v[l];
+    for (unsigned l = 0; l < LANES && m * LANES + l < rows; l++) y[row_start + m * LANES + l] = v.v[l];
   }
 }
 

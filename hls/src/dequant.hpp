@@ -6,7 +6,9 @@
 //   DQ_RESIDUAL  x_j + y_j with x from side_strm     (o_proj, down_proj: the residual stream)
 //   DQ_GATE      act(y_j, up_j) with up from side_strm, act ReLU²·up or SiLU·up (gate_proj)
 // The TLMM engine's beats of Q accumulators (lanes past the tile's rows are 0) come token by token;
-// rows are the tile's, row_start its first row in the linear (RoPE pairs and heads follow it).
+// each becomes Q/LANES element-wise beats (side inputs and outputs: LANES values per beat, ceil of
+// rows/Q*Q/LANES beats per token). rows are the tile's, row_start its first row in the linear (RoPE
+// pairs and heads follow it).
 // Binary16 results are returned as binary32 values on the binary16 grid; the writer packs the bits.
 #ifndef TL_DEQUANT_HPP
 #define TL_DEQUANT_HPP

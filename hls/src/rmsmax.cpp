@@ -1,13 +1,13 @@
 // RMS-MAX (rmsmax.hpp): four passes over a token held on chip. Pass 1 max|x| (the exponent E);
 // pass 2 the sum of squares of z = ldexp(x, -E) in the 16-lane order of numerics §2.4 (element i
-// in lane i mod 16: with LANES = 16 lane j of every beat); then r; pass 3 y and max|y|; pass 4 y out.
+// in lane i mod 16, whatever the beat width); then r; pass 3 y and max|y|; pass 4 y out.
 #include "rmsmax.hpp"
 
 #include "tl_numerics.h"
 
 namespace tl {
 
-static_assert(LANES == TL_REDUCTION_LANES, "one element-wise beat feeds the 16 reduction lanes once each");
+static_assert(TL_REDUCTION_LANES % LANES == 0, "a beat's elements fall into distinct reduction lanes");
 
 void rmsmax(hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm, unsigned n, unsigned tokens, bool with_norm, float eps,
             hls::stream<float> &amax_strm, hls::stream<vec_t> &y_strm) {
@@ -56,7 +56,7 @@ TOKENS:
         for (unsigned j = 0; j < LANES; j++) {
           // A padding element adds +0 to a lane that holds a non-negative sum: no change.
           const float z = tl_ldexp(buf[b].v[j], -e);
-          tl_lanes16_add(&lanes, j, tl_mul(z, z));
+          tl_lanes16_add(&lanes, b * LANES + j, tl_mul(z, z));
         }
       }
       const float r = tl_rmsmax_factor(tl_lanes16_combine(&lanes), inv_n, eps, e);

@@ -31,7 +31,7 @@ static_assert(Q == 2 * BANKS, "two reads per dual-port bank per cycle");
 static_assert(hw::MAX_TILE_ROWS % Q == 0, "tiles are whole blocks of Q rows");
 static_assert(hw::VECTOR_BITS <= hw::URAM_WORD_BITS, "an index vector fits one weight-buffer word");
 static_assert(hw::ACCUMULATOR_BITS <= 32 && hw::PARTIAL_SUM_BITS <= hw::ACCUMULATOR_BITS, "accumulators fit 32 bits");
-static_assert(Q % LANES == 0 || LANES % Q == 0, "accumulator beats and element-wise beats nest");
+static_assert(Q % LANES == 0, "an engine beat of Q accumulators is a whole number of element-wise beats");
 
 typedef ap_uint<hw::VECTOR_BITS> index_vec_t;          // T 5-bit indices; index j at bits [5j, 5j+5)
 typedef ap_uint<CHUNK * hw::ACTIVATION_BITS> act_chunk_t; // activation j of a chunk at bits [8j, 8j+8)
