@@ -62,7 +62,8 @@ describe('ternary shortlist head', () => {
 
   it('rescoring: drain the K-heap, read K int8 rows through one port, rescore on the int8 engine', () => {
     // K 256: drain 256 x 8; 256 x 1540 bytes at 16 B/cycle (4 GB/s at 250 MHz) + 100; MACs 256 x 1536 / 64 = 6,144.
-    expect(shortlistRescore(large, sl, 1, 250e6)).toEqual({ cycles: 300 + 256 * 8 + 100 + (256 * 1540) / 16, bytes: 256 * 1540 });
+    // Bytes: the rows, and the binary32 scale of every head row (read once).
+    expect(shortlistRescore(large, sl, 1, 250e6)).toEqual({ cycles: 300 + 256 * 8 + 100 + (256 * 1540) / 16, bytes: 256 * 1540 + 32002 * 4 });
   });
 
   it('decode runs the head tiles on the engine, then the rescoring; the host samples K candidates', () => {

@@ -57,16 +57,17 @@ export function fabricInt8Head(spec: ModelSpec, hw: LoadedHwConfig, positions: n
 
 /**
  * After the ternary scores: drain the heap in order (K x log2 K), then per position read K int8
- * rows through one port and rescore them. Cycles include the port time at `clockHz`.
+ * rows through one port and rescore them. Cycles include the port time at `clockHz`. The bytes
+ * also count the binary32 row scales w_r of the ternary scores (vocab x 4, read once while the
+ * head's tiles drain).
  */
 export function shortlistRescore(spec: ModelSpec, hw: LoadedHwConfig, positions: number, clockHz: number): { cycles: number; bytes: number } {
   const k = shortlistK(spec, hw);
   const drain = k * Math.ceil(Math.log2(Math.max(2, k)));
-  const rowBytes = spec.hiddenSize + 4;
-  const bytes = positions * k * rowBytes;
-  const portCycles = hw.config.timing.ddr_first_beat_cycles + bytes / (hw.derived.laneBandwidthBps / clockHz);
+  const rowBytes = positions * k * (spec.hiddenSize + 4);
+  const portCycles = hw.config.timing.ddr_first_beat_cycles + rowBytes / (hw.derived.laneBandwidthBps / clockHz);
   const macCycles = Math.ceil((positions * k * spec.hiddenSize) / hw.config.lm_head.fabric_macs_per_cycle);
-  return { cycles: hw.config.timing.attention_call_overhead_cycles + positions * drain + Math.max(portCycles, macCycles), bytes };
+  return { cycles: hw.config.timing.attention_call_overhead_cycles + positions * drain + Math.max(portCycles, macCycles), bytes: rowBytes + spec.vocabSize * 4 };
 }
 
 /** The int8 head on the ARM cores: one stream for all positions, the MACs per position. */
