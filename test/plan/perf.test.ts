@@ -4,9 +4,10 @@ import { planUram } from '../../host/src/layout/index.js';
 import {
   ablationConfigs,
   achievedFor,
+  applySettings,
   cumulativeAblation,
+  kv260Chain,
   pendingContractSteps,
-  KV260_ABLATION,
   armLmHeadSeconds,
   decodeAttention,
   decodePass,
@@ -138,15 +139,26 @@ describe('our default (kv260)', () => {
     for (const s of ['bitnet-2b4t', 'bitnet-3b']) expect(makePlan(builtinShape(s), ours).fits).toBe(true);
   });
 
-  it('the ablation from kv260-paper ends exactly at kv260 (same build hash apart from names), then adds the pending contract steps', () => {
-    const steps = ablationConfigs(paper.config);
-    const last = steps.at(-1)!.hw.config;
+  it('the ablation from kv260-paper reaches exactly kv260 (same build hash apart from names), then adds the pending contract steps', () => {
+    const chain = kv260Chain(paper.config, ours.config);
+    const configs = ablationConfigs(paper.config, chain.steps);
     const strip = (c: HwConfig) => ({ ...c, name: 'x', board: { ...c.board, name: 'x' } });
-    expect(hwConfigHash(strip(last))).toBe(hwConfigHash(strip(ours.config)));
+    expect(hwConfigHash(strip(configs[chain.kv260Index]!.hw.config))).toBe(hwConfigHash(strip(ours.config)));
+    expect(chain.steps.length - 1 - chain.kv260Index).toBe(pendingContractSteps(ours.config).length);
     const rows = cumulativeAblation(large, paper, ours);
-    expect(rows.length).toBe(KV260_ABLATION.length + pendingContractSteps(ours.config).length);
-    expect(rows[KV260_ABLATION.length - 1]!.decode128).toBeCloseTo(1 / makePlan(large, ours).decode.totalSeconds, 6);
+    expect(rows[chain.kv260Index]!.label).toMatch(/\(= kv260\)$/);
+    expect(rows[chain.kv260Index]!.decode128).toBeCloseTo(1 / makePlan(large, ours).decode.totalSeconds, 6);
     expect(rows[0]!.decode128).toBeCloseTo(1 / makePlan(large, paper).decode.totalSeconds, 6);
+  });
+
+  it('a kv260.json that has adopted contract choices (or changed anything else) is still reached exactly', () => {
+    const adopted = applySettings(ours, ['numerics.kv_format=int8', 'numerics.shortlist_k=128', 'architecture.norms_on_chip=all']);
+    const chain = kv260Chain(paper.config, adopted.config);
+    const configs = ablationConfigs(paper.config, chain.steps);
+    const strip = (c: HwConfig) => ({ ...c, name: 'x', board: { ...c.board, name: 'x' } });
+    expect(hwConfigHash(strip(configs[chain.kv260Index]!.hw.config))).toBe(hwConfigHash(strip(adopted.config)));
+    expect(chain.steps.map((s) => s.label).join('\n')).toMatch(/int8 KV cache[^\n]*\n[^\n]*norms on chip in prefill[^\n]*\n\+ the rest of kv260.json \(numerics\)\n\+ ternary shortlist head/);
+    expect(chain.steps.length - 1 - chain.kv260Index).toBe(1);
   });
 });
 

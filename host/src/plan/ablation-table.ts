@@ -6,7 +6,7 @@
 import type { HwConfig, LoadedHwConfig } from '../hwconfig/types.js';
 import { hwConfigFromObject } from '../hwconfig/load.js';
 import type { ModelSpec } from '../model/spec.js';
-import { KV260_ABLATION, ablationConfigs, deepMerge, pendingContractSteps, type AblationStep } from './ablation.js';
+import { ablationConfigs, deepMerge, kv260Chain } from './ablation.js';
 import { makePlan } from './plan.js';
 
 export interface StepFigures {
@@ -58,10 +58,10 @@ function invalidRow(label: string, message: string): StepFigures {
   return { label, invalid: message, fits: false, reasons: [message], decode128: 0, decode1024: null, ttft128: 0, multiToken: 0, lut: 0, lutShare: 0, clockMhz: 0, dsp: 0, bram36: 0, uram: 0 };
 }
 
-/** kv260-paper -> kv260 (hardware steps), then the contract steps kv260 has not adopted yet. */
+/** kv260-paper -> kv260 (`kv260Chain`; the row that is kv260.json says so), then the pending contract steps. */
 export function cumulativeAblation(spec: ModelSpec, paper: LoadedHwConfig, ours: LoadedHwConfig, opts: FigureOptions = {}): StepFigures[] {
-  const steps: AblationStep[] = [...KV260_ABLATION, ...pendingContractSteps(ours.config)];
-  return ablationConfigs(paper.config, steps).map((s) => stepFigures(spec, s.hw, s.label, opts));
+  const chain = kv260Chain(paper.config, ours.config);
+  return ablationConfigs(paper.config, chain.steps).map((s, i) => stepFigures(spec, s.hw, i === chain.kv260Index ? `${s.label} (= kv260)` : s.label, opts));
 }
 
 /** The values `cfg` has at the paths `patch` sets: the patch that undoes `patch`. */
@@ -79,10 +79,10 @@ function projectOnto(cfg: unknown, patch: Record<string, unknown>): Record<strin
  * (its fields set back to what they were before the step) for every step after the paper build.
  */
 export function leaveOneOut(spec: ModelSpec, paper: LoadedHwConfig, ours: LoadedHwConfig, opts: FigureOptions = {}): StepFigures[] {
-  const steps: AblationStep[] = [...KV260_ABLATION, ...pendingContractSteps(ours.config)];
+  const { steps, kv260Index } = kv260Chain(paper.config, ours.config);
   const chain = ablationConfigs(paper.config, steps);
   const final = chain.at(-1)!.hw;
-  const rows = [stepFigures(spec, final, steps.length > KV260_ABLATION.length ? 'final build (kv260 + contract choices)' : 'final build (kv260)', opts)];
+  const rows = [stepFigures(spec, final, kv260Index < steps.length - 1 ? 'final build (kv260 + pending contract choices)' : 'final build (kv260)', opts)];
   for (let i = 1; i < steps.length; i++) {
     const undo = projectOnto(chain[i - 1]!.hw.config, steps[i]!.patch);
     const label = steps[i]!.label.replace(/^\+ /, 'without ');

@@ -1,13 +1,15 @@
 /**
  * Where our speed-ups come from: starting from the paper's build (kv260-paper), apply our default
- * build's changes one at a time, cumulatively, and re-run the model. The last hardware step is
- * exactly the kv260 profile (a test checks it), so the steps add up to the whole difference.
+ * build's changes one at a time, cumulatively, and re-run the model (`kv260Chain`): the hardware
+ * steps (KV260_ABLATION), then the contract steps kv260.json has adopted, then (if anything still
+ * differs) one step for the rest of kv260.json, so that the chain reaches exactly the kv260
+ * profile (a test checks it) and the steps add up to the whole difference. After it come the
+ * contract steps kv260.json has not adopted yet, projected.
  *
  * The contract choices (docs/numerics.md: the int8 attention datapath, the ternary shortlist head)
- * are flipped in kv260.json's `numerics` by the contract's owner once their accuracy is measured.
- * Until then they are projected on top of kv260 (KV260_CONTRACT_STEPS), together with the one
- * hardware change that only fits once int8 attention frees its URAMs (norms on chip in prefill).
- * `pendingContractSteps` drops the steps kv260.json has already adopted.
+ * are flipped in kv260.json's `numerics` by the contract's owner once their accuracy is measured;
+ * KV260_CONTRACT_STEPS also holds the one hardware change that only fits once int8 attention
+ * frees its URAMs (norms on chip in prefill).
  */
 import type { HwConfig, LoadedHwConfig } from '../hwconfig/types.js';
 import { hwConfigFromObject } from '../hwconfig/load.js';
@@ -52,7 +54,7 @@ export const KV260_ABLATION: readonly AblationStep[] = [
   { label: '+ decode norms on chip', patch: { architecture: { norms_on_chip: 'decode' } } },
   { label: '+ 8 element-wise lanes instead of 16', patch: { architecture: { elementwise_lanes: 8 } } },
   {
-    label: '+ run-time shapes up to 3B / 2B-4T (= kv260)',
+    label: '+ run-time shapes up to 3B / 2B-4T',
     patch: {
       maxima: { hidden: 3200, ffn: 8640, heads: 32, kv_heads: 32, head_dim: 128, layers: 32, context: 4096, vocab: 128256 },
       architecture: { runtime_shapes: true },
@@ -63,12 +65,48 @@ export const KV260_ABLATION: readonly AblationStep[] = [
 /** The contract choices and what they enable, projected on kv260 until its numerics adopt them. */
 export const KV260_CONTRACT_STEPS: readonly AblationStep[] = [
   { label: '+ int8 KV cache and attention unit (numerics.kv_format int8)', patch: { numerics: { kv_format: 'int8' } } },
-  { label: '+ ternary shortlist head, K = 256 (numerics.lm_head ternary-shortlist)', patch: { numerics: { lm_head: 'ternary-shortlist', shortlist_k: 256 } } },
+  { label: '+ ternary shortlist head (numerics.lm_head ternary-shortlist)', patch: { numerics: { lm_head: 'ternary-shortlist' } } },
   { label: '+ norms on chip in prefill (architecture.norms_on_chip all)', patch: { architecture: { norms_on_chip: 'all' } } },
 ];
 
 function adopted(cfg: HwConfig, patch: Json): boolean {
   return JSON.stringify(deepMerge(cfg, patch)) === JSON.stringify(cfg);
+}
+
+/** Fields that name or document a build without changing it. */
+const NOT_THE_BUILD = new Set(['$schema', 'name', 'description', 'notes', 'sources']);
+
+/** The smallest patch turning `from` into `to` (objects recursively; the board's name ignored). */
+function diffPatch(from: Json, to: Json, top = true): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(to)) {
+    if (top && NOT_THE_BUILD.has(k)) continue;
+    const f = from[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && f && typeof f === 'object' && !Array.isArray(f)) {
+      const d = diffPatch(f as Json, v as Json, false);
+      if (k === 'board') delete d['name'];
+      if (Object.keys(d).length) out[k] = d;
+    } else if (JSON.stringify(f) !== JSON.stringify(v)) out[k] = v;
+  }
+  return out;
+}
+
+export interface Kv260Chain {
+  steps: AblationStep[];
+  /** Index of the step whose build is exactly kv260.json. */
+  kv260Index: number;
+}
+
+/** The paper's build -> kv260 (hardware, adopted contract steps, the rest) -> pending contract steps. */
+export function kv260Chain(paper: HwConfig, ours: HwConfig): Kv260Chain {
+  const steps: AblationStep[] = [...KV260_ABLATION, ...KV260_CONTRACT_STEPS.filter((s) => adopted(ours, s.patch))];
+  let cfg: HwConfig = structuredClone(paper);
+  for (const s of steps) cfg = deepMerge(cfg, s.patch);
+  const rest = diffPatch(cfg as unknown as Json, ours as unknown as Json);
+  if (Object.keys(rest).length) steps.push({ label: `+ the rest of kv260.json (${Object.keys(rest).join(', ')})`, patch: rest });
+  const kv260Index = steps.length - 1;
+  steps.push(...pendingContractSteps(ours));
+  return { steps, kv260Index };
 }
 
 /** The contract steps `cfg` has not adopted yet, in order. */
@@ -85,7 +123,7 @@ export function withContractChoices(hw: LoadedHwConfig): LoadedHwConfig {
   return hwConfigFromObject(cfg, `${hw.file} + contract choices`);
 }
 
-export function ablationConfigs(base: HwConfig, steps: readonly AblationStep[] = KV260_ABLATION): { label: string; hw: LoadedHwConfig }[] {
+export function ablationConfigs(base: HwConfig, steps: readonly AblationStep[]): { label: string; hw: LoadedHwConfig }[] {
   const out: { label: string; hw: LoadedHwConfig }[] = [];
   let cfg: HwConfig = structuredClone(base);
   steps.forEach((s, i) => {
