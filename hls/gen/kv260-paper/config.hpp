@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "kv260-paper";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "8d883d7fde5be676312f5bf5fcc5ec31938faae0586c878faa7372d57bd550a6";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "85dd0d1222e05c132a8d03250722a80ea66a137a6f88cc7016240c1730435223";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

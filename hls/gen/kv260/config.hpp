@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "kv260";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "b9ed1790cf95c7291492dafab79f7f341e9ccc18a046867dc85355040345593b";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "3f4e0651d2151017a0c29b7361be44fdee013bd5e564e9b3a713773a0f665b55";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

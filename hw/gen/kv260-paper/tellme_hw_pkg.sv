@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "kv260-paper";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'h8d883d7fde5be676312f5bf5fcc5ec31938faae0586c878faa7372d57bd550a6;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h85dd0d1222e05c132a8d03250722a80ea66a137a6f88cc7016240c1730435223;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)
