@@ -2,6 +2,7 @@
 #include "dequant.hpp"
 
 #include "tl_numerics.h"
+#include "tl_registers.hpp"  // Generated.
 
 namespace tl {
 
@@ -49,7 +50,7 @@ TOKENS:
           case DQ_F16:
           case DQ_ROPE_F16: v = tl_round_f16(v); break;
           case DQ_RESIDUAL: v = tl_add(side.v[l], v); break;
-          case DQ_GATE: v = activation == 1 ? tl_silu_gate(v, side.v[l]) : tl_relu2_gate(v, side.v[l]); break;
+          case DQ_GATE: v = activation == tl_regs::ACTIVATION_SILU ? tl_silu_gate(v, side.v[l]) : tl_relu2_gate(v, side.v[l]); break;
           default: break;
         }
         // Lanes past the tile's rows carry 0 (the TLMM's padding), whatever the mode made of it.

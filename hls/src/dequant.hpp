@@ -26,7 +26,7 @@ struct dq_token_t {
 };
 
 // rope: the model image's table, binary32 [context][head_dim/2][cos, sin] (numerics §7.2).
-// activation: 0 ReLU², 1 SiLU (the register map's activation enum).
+// activation: the register map's activation enum (tl_regs::ACTIVATION_RELU2, ACTIVATION_SILU).
 void dequant(hls::stream<acc_beat_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const float *rope,
              unsigned rows, unsigned row_start, unsigned head_dim, unsigned tokens, dq_mode_t mode, unsigned activation, float weight_scale,
              hls::stream<vec_t> &y_strm);

@@ -80,8 +80,9 @@ WRITE_BEATS:
 
 // Cycles of one table build (one prep cycle, then one entry per cycle into every table's LUTRAM).
 constexpr unsigned BUILD_CYCLES = 1 + ENTRIES;
-// Lookup pipeline depth: address, weight-buffer read (2), lookup, adder tree (log2 T), accumulate.
-constexpr unsigned LOOKUP_DEPTH = 1 + 2 + 1 + 5 + 1;
+// Lookup pipeline depth (tlmm_core.sv): address, weight-buffer read (WbLatency 2), lookup, adder
+// tree (ceil(log2 T) levels), accumulate.
+constexpr unsigned LOOKUP_DEPTH = 1 + 2 + 1 + bits_for(T - 1) + 1;
 
 // The ternary digit j (0, 1, 2 for t0, t1, t2) of table index idx = 13 + 9 t0 + 3 t1 + t2.
 inline int digit(unsigned idx, unsigned j) {

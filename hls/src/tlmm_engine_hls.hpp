@@ -26,7 +26,7 @@ constexpr unsigned CHUNK_BITS = bits_for(hw::MAX_CHUNKS);
 constexpr unsigned K_BITS = bits_for(hw::K_MAX_PADDED);
 constexpr unsigned TOKEN_BITS = bits_for(hw::MAX_TOKENS);
 constexpr unsigned BUF_BITS = BUFFERS > 1 ? bits_for(BUFFERS - 1) : 1;
-static_assert(ROW_BITS == 14 || hw::MAX_TILE_ROWS != 8640, "ceil(log2(8641)) = 14 (the RTL's $clog2(MaxRows + 1))");
+static_assert(bits_for(8640) == 14 && bits_for(16383) == 14 && bits_for(16384) == 15, "bits_for(m) = ceil(log2(m + 1)), the RTL's $clog2(Max + 1)");
 
 // Status bits.
 constexpr unsigned ENGINE_LOAD_REFUSED = 1u << 0;

@@ -107,7 +107,7 @@ describe('register bindings', () => {
     expect(out.length).toBe(map.registers.length + 1);
   });
 
-  it('TL_CONTROL_INTERFACE() places exactly the build\'s registers', () => {
+  it('TL_CONTROL_INTERFACE() places exactly the build\'s registers; TL_WEIGHT_PORTS_INTERFACE() its weight ports', () => {
     const map = loadRegisterMap();
     for (const b of listBoards()) {
       const hw = loadHwConfig(b);
@@ -115,6 +115,10 @@ describe('register bindings', () => {
       const ports = [...text.matchAll(/port=(\w+) offset=(0x[0-9a-f]+)/g)].map((m) => [m[1], m[2]]);
       const expected = map.registers.filter((r) => r.kind !== 'block' && (r.group !== 'ddr_w' || r.index! < hw.config.memory.weight_ports));
       expect(ports).toEqual(expected.map((r) => [r.name, hex(r.offset)]));
+      // One m_axi bundle per weight port, with the build's burst length and word width.
+      const maxi = [...text.matchAll(/mode=m_axi port=(ddr_w\d+) bundle=(w\d+) offset=slave max_widen_bitwidth=(\d+) max_read_burst_length=(\d+)/g)];
+      expect(maxi.map((m) => m[1])).toEqual(Array.from({ length: hw.config.memory.weight_ports }, (_, p) => `ddr_w${p}`));
+      for (const m of maxi) expect([Number(m[3]), Number(m[4]), m[2]]).toEqual([hw.config.memory.axi_data_bits, hw.config.memory.burst_beats, m[1]!.slice(4)]);
     }
   });
 

@@ -2,8 +2,9 @@
 // Regenerate with `make hwgen`; test/hwgen fails when this file is stale.
 //
 // The HLS top names its arguments after the registers (command, n_tokens, ..., ddr_w0 ..); its
-// body starts with TL_CONTROL_INTERFACE(), which puts each on the control bundle at its offset.
-// The m_axi pragmas of the pointers (widths, bursts, outstanding) are the top's own.
+// body starts with TL_CONTROL_INTERFACE(), which puts each on the control bundle at its offset, and
+// TL_WEIGHT_PORTS_INTERFACE(), the m_axi bundles of the weight ports. The act, kv and head bundles' m_axi
+// pragmas are the top's own.
 
 #ifndef TL_REGISTERS_HPP
 #define TL_REGISTERS_HPP
@@ -243,5 +244,41 @@ enum norm_role_t : unsigned {
   _Pragma("HLS interface mode=s_axilite port=linear_last_lane_stride offset=0x7a0 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=norm_role_offset offset=0x780 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=weight_scale offset=0x800 bundle=control")
+
+// m_axi of the weight ports: 32 bundles of 256-bit words, bursts of 16 beats (512 bytes, so an
+// aligned burst never crosses 4 KiB), 16 reads in flight (> ddr_first_beat_cycles / burst_beats).
+#define TL_WEIGHT_PORTS_INTERFACE() \
+  _Pragma("HLS interface mode=m_axi port=ddr_w0 bundle=w0 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w1 bundle=w1 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w2 bundle=w2 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w3 bundle=w3 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w4 bundle=w4 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w5 bundle=w5 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w6 bundle=w6 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w7 bundle=w7 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w8 bundle=w8 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w9 bundle=w9 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w10 bundle=w10 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w11 bundle=w11 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w12 bundle=w12 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w13 bundle=w13 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w14 bundle=w14 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w15 bundle=w15 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w16 bundle=w16 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w17 bundle=w17 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w18 bundle=w18 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w19 bundle=w19 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w20 bundle=w20 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w21 bundle=w21 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w22 bundle=w22 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w23 bundle=w23 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w24 bundle=w24 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w25 bundle=w25 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w26 bundle=w26 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w27 bundle=w27 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w28 bundle=w28 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w29 bundle=w29 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w30 bundle=w30 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w31 bundle=w31 offset=slave max_widen_bitwidth=256 max_read_burst_length=16 num_read_outstanding=16 num_write_outstanding=1 max_write_burst_length=2")
 
 #endif  // TL_REGISTERS_HPP

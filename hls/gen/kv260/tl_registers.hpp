@@ -2,8 +2,9 @@
 // Regenerate with `make hwgen`; test/hwgen fails when this file is stale.
 //
 // The HLS top names its arguments after the registers (command, n_tokens, ..., ddr_w0 ..); its
-// body starts with TL_CONTROL_INTERFACE(), which puts each on the control bundle at its offset.
-// The m_axi pragmas of the pointers (widths, bursts, outstanding) are the top's own.
+// body starts with TL_CONTROL_INTERFACE(), which puts each on the control bundle at its offset, and
+// TL_WEIGHT_PORTS_INTERFACE(), the m_axi bundles of the weight ports. The act, kv and head bundles' m_axi
+// pragmas are the top's own.
 
 #ifndef TL_REGISTERS_HPP
 #define TL_REGISTERS_HPP
@@ -187,5 +188,13 @@ enum norm_role_t : unsigned {
   _Pragma("HLS interface mode=s_axilite port=linear_last_lane_stride offset=0x7a0 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=norm_role_offset offset=0x780 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=weight_scale offset=0x800 bundle=control")
+
+// m_axi of the weight ports: 4 bundles of 128-bit words, bursts of 16 beats (256 bytes, so an
+// aligned burst never crosses 4 KiB), 8 reads in flight (> ddr_first_beat_cycles / burst_beats).
+#define TL_WEIGHT_PORTS_INTERFACE() \
+  _Pragma("HLS interface mode=m_axi port=ddr_w0 bundle=w0 offset=slave max_widen_bitwidth=128 max_read_burst_length=16 num_read_outstanding=8 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w1 bundle=w1 offset=slave max_widen_bitwidth=128 max_read_burst_length=16 num_read_outstanding=8 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w2 bundle=w2 offset=slave max_widen_bitwidth=128 max_read_burst_length=16 num_read_outstanding=8 num_write_outstanding=1 max_write_burst_length=2") \
+  _Pragma("HLS interface mode=m_axi port=ddr_w3 bundle=w3 offset=slave max_widen_bitwidth=128 max_read_burst_length=16 num_read_outstanding=8 num_write_outstanding=1 max_write_burst_length=2")
 
 #endif  // TL_REGISTERS_HPP

@@ -1,8 +1,9 @@
 /**
  * Bindings of the register map (registers.ts) for every language that touches the registers:
  *   firmware/gen/tl_registers.h         C11 offsets, field bits and enum values (firmware, drivers)
- *   hls/gen/<board>/tl_registers.hpp    C++ constants and the s_axilite interface pragmas of the HLS
- *                                       top (TL_CONTROL_INTERFACE()), for the build's weight ports
+ *   hls/gen/<board>/tl_registers.hpp    C++ constants and the interface pragmas of the HLS top:
+ *                                       s_axilite (TL_CONTROL_INTERFACE()) and the build's weight ports'
+ *                                       m_axi bundles (TL_WEIGHT_PORTS_INTERFACE())
  *   host/src/regmap/registers.ts        TypeScript (host, tests, virtual board)
  *   hw/gen/tellme_regs_pkg.sv           SystemVerilog package (RTL, testbenches)
  * All deterministic: the map's order, no dates.
@@ -82,7 +83,9 @@ function presentOnBuild(r: PlacedRegister, hw: LoadedHwConfig): boolean {
 export function emitRegistersHls(map: RegisterMap, hw: LoadedHwConfig): string {
   const s = map.spec;
   const bundle = s.bus.bundle;
-  const L: string[] = [banner('//', `${SOURCE} and hw/boards/${hw.config.name}.json`), '//', '// The HLS top names its arguments after the registers (command, n_tokens, ..., ddr_w0 ..); its', '// body starts with TL_CONTROL_INTERFACE(), which puts each on the control bundle at its offset.', '// The m_axi pragmas of the pointers (widths, bursts, outstanding) are the top\'s own.', '', '#ifndef TL_REGISTERS_HPP', '#define TL_REGISTERS_HPP', '', 'namespace tl_regs {', ''];
+  const L: string[] = [banner('//', `${SOURCE} and hw/boards/${hw.config.name}.json`), '//', '// The HLS top names its arguments after the registers (command, n_tokens, ..., ddr_w0 ..); its', '// body starts with TL_CONTROL_INTERFACE(), which puts each on the control bundle at its offset, and',
+    '// TL_WEIGHT_PORTS_INTERFACE(), the m_axi bundles of the weight ports. The act, kv and head bundles\' m_axi',
+    '// pragmas are the top\'s own.', '', '#ifndef TL_REGISTERS_HPP', '#define TL_REGISTERS_HPP', '', 'namespace tl_regs {', ''];
   L.push(`constexpr unsigned REGMAP_VERSION = ${s.version}u;`, `constexpr unsigned WEIGHT_PORTS = ${hw.config.memory.weight_ports}u;  // ddr_w0 .. ddr_w${hw.config.memory.weight_ports - 1} on this build`, '');
   for (const r of map.registers) {
     if (!presentOnBuild(r, hw)) continue;
@@ -109,6 +112,22 @@ export function emitRegistersHls(map: RegisterMap, hw: LoadedHwConfig): string {
   }
   L.push('#define TL_CONTROL_INTERFACE() \\');
   pragmas.forEach((p, i) => L.push(`  _Pragma("${p}")${i + 1 < pragmas.length ? ' \\' : ''}`));
+  // The weight ports: one m_axi bundle each (one HP port each), lane-wide words, bursts of the
+  // build's length, enough reads in flight to cover the DDR's first-beat latency.
+  const m = hw.config.memory;
+  const outstanding = Math.max(2, 2 ** Math.ceil(Math.log2(Math.ceil(hw.config.timing.ddr_first_beat_cycles / m.burst_beats) + 1)));
+  const weightPorts = map.registers.filter((r) => r.group === 'ddr_w' && presentOnBuild(r, hw));
+  L.push(
+    '',
+    `// m_axi of the weight ports: ${m.weight_ports} bundles of ${m.axi_data_bits}-bit words, bursts of ${m.burst_beats} beats (${(m.burst_beats * m.axi_data_bits) / 8} bytes, so an`,
+    `// aligned burst never crosses 4 KiB), ${outstanding} reads in flight (> ddr_first_beat_cycles / burst_beats).`,
+    '#define TL_WEIGHT_PORTS_INTERFACE() \\',
+  );
+  weightPorts.forEach((r, i) =>
+    L.push(
+      `  _Pragma("HLS interface mode=m_axi port=${r.name} bundle=${r.bundle} offset=slave max_widen_bitwidth=${m.axi_data_bits} max_read_burst_length=${m.burst_beats} num_read_outstanding=${outstanding} num_write_outstanding=1 max_write_burst_length=2")${i + 1 < weightPorts.length ? ' \\' : ''}`,
+    ),
+  );
   L.push('', '#endif  // TL_REGISTERS_HPP', '');
   return L.join('\n');
 }
