@@ -110,7 +110,7 @@ HLS_OUT := build/hls
 HLS_WARN := -Wall -Wextra -Werror -Wno-unknown-pragmas -Wno-unused-label
 HLS_FP := -ffp-contract=off -fno-fast-math
 HLS_CFLAGS := -std=c11 -O2 $(HLS_WARN) $(HLS_FP) -Ihls/include
-HLS_CXXFLAGS := -std=c++17 -O2 -fno-strict-aliasing $(HLS_WARN) $(HLS_FP) -Ihls/include -Ihls/gen -Ihls/gen/$(HLS_BOARD) -Ihls/src -pthread
+HLS_CXXFLAGS := -std=c++17 -O3 -fno-strict-aliasing $(HLS_WARN) $(HLS_FP) -Ihls/include -Ihls/gen -Ihls/gen/$(HLS_BOARD) -Ihls/src -pthread
 HLS_C_DRIVERS := $(patsubst hls/csim/%.c,$(HLS_OUT)/%,$(wildcard hls/csim/*.c))
 HLS_CXX_DRIVERS := $(patsubst hls/csim/%.cpp,$(HLS_OUT)/%,$(wildcard hls/csim/*.cpp))
 
