@@ -5,6 +5,7 @@
  * equally frequent pairs are broken by the pair's text.
  */
 
+import { bytesToUnicode } from '../checkpoint/byte-level.js';
 import { TellmeError } from '../errors.js';
 import { SAMPLE_TEXT } from './sample-text.js';
 
@@ -45,19 +46,6 @@ export function specialIds(vocab: number): SpecialIds {
 
 /** The ByteLevel pre-tokenizer's split pattern (GPT-2), as tokenizers uses with use_regex. */
 const BYTE_LEVEL_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
-
-/** GPT-2 bytes_to_unicode: printable stand-ins for the 256 byte values. */
-export function bytesToUnicode(): string[] {
-  const bs: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
-  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
-  const map: string[] = new Array(256);
-  for (const b of bs) map[b] = String.fromCharCode(b);
-  let n = 0;
-  for (let b = 0; b < 256; b++) if (map[b] === undefined) map[b] = String.fromCharCode(256 + n++);
-  return map;
-}
 
 /** Learn up to maxMerges merges from text; stops when no pair occurs twice. */
 export function learnMerges(text: string, maxMerges: number): [string, string][] {

@@ -122,6 +122,22 @@ export const TEST_MODEL_PRESETS = {
     // them to ~16, where the softmax no longer turns rounding-level differences into flips.
     qkGain: 0.5,
   },
+  /**
+   * 1bitLLM semantics with a tied head and hidden/FFN sizes that are multiples of 256: the shape
+   * llama.cpp's bitnet architecture and its TQ1_0/TQ2_0 blocks take (`tellme export-gguf`). The
+   * embedding (std 3) is small enough that the layers pick the next token (greedy decoding
+   * wanders over the vocabulary, with margins from ~0 to several units); qkGain 0.25 keeps the
+   * attention logits near the 1bitllm-tiny preset's, below where the softmax turns rounding
+   * differences into flips. normSpread 0.25 (not the common 0.2): at 0.2 an int8 rounding of
+   * layer 1 sits within ulps of a tie, so golden and float (storage formats emulated) differed
+   * by 2.5e-6 in cosine instead of binary32 rounding (test/reference/reference.test.ts).
+   */
+  '1bitllm-tiny-tied': {
+    ...TINY_COMMON,
+    family: '1bitllm', weights: 'master', dtype: 'float32',
+    hidden: 256, intermediate: 512, layers: 2, heads: 4, kvHeads: 4, vocab: 512, tied: true,
+    ropeTheta: 10000, weightScale: [0.5, 2], embedStd: 3, qkGain: 0.25, normSpread: 0.25,
+  },
   /** HF1BitLLM semantics: llama + quant_method bitnet, packed, inverted scales, no sub-norms, silu, untied. */
   'hf1bitllm-tiny': {
     ...TINY_COMMON,
@@ -136,6 +152,13 @@ export const TEST_MODEL_PRESETS = {
   'bitnet-large-shape': {
     ...TINY_COMMON,
     family: 'bitnet', weights: 'packed', dtype: 'bfloat16', tokenizer: false,
+    hidden: 1536, intermediate: 4096, layers: 24, heads: 16, kvHeads: 16, vocab: 32002, tied: true,
+    maxPositions: 2048, ropeTheta: 10000, weightScale: [0.5, 2],
+  },
+  /** The same 0.73B shape as a 1bitLLM checkpoint (SwiGLU, bf16 masters, tied), which llama.cpp's bitnet architecture runs; ~1.5 GB. */
+  '1bitllm-large-shape': {
+    ...TINY_COMMON,
+    family: '1bitllm', weights: 'master', dtype: 'bfloat16', tokenizer: false,
     hidden: 1536, intermediate: 4096, layers: 24, heads: 16, kvHeads: 16, vocab: 32002, tied: true,
     maxPositions: 2048, ropeTheta: 10000, weightScale: [0.5, 2],
   },

@@ -7,6 +7,7 @@ import { register as chat } from './chat.js';
 import { register as convert } from './convert.js';
 import { register as doctor } from './doctor.js';
 import { register as evalCommand } from './eval.js';
+import { register as exportGguf } from './export-gguf.js';
 import { register as generate } from './generate.js';
 import { register as hwgen } from './hwgen.js';
 import { register as inspect } from './inspect.js';
@@ -17,4 +18,4 @@ import { register as verify } from './verify.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [inspect, convert, plan, generate, chat, logits, evalCommand, makeTestModel, hwgen, doctor, verify];
+export const commands: RegisterCommand[] = [inspect, convert, exportGguf, plan, generate, chat, logits, evalCommand, makeTestModel, hwgen, doctor, verify];
