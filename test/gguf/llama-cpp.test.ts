@@ -108,6 +108,7 @@ describe('tellme export-gguf -> llama.cpp', () => {
   for (const variant of [
     { name: 'tied', model: { preset: '1bitllm-tiny-tied' }, opts: {} },
     { name: 'tied-gqa', model: { preset: '1bitllm-tiny-tied', kvHeads: 2 }, opts: { embeddingType: 'f16' } },
+    { name: 'tied', model: { preset: '1bitllm-tiny-tied' }, opts: { embeddingType: 'q6_k' } },
   ] as const) {
     it(`${variant.name} (${variant.opts.embeddingType ?? 'q8_0'} embedding): cosine >= 0.99 with the float reference; greedy agrees where the margin is clear`, async () => {
       const { ckpt, file } = await exported(variant.name, variant.model, variant.opts);
@@ -144,7 +145,7 @@ describe('tellme export-gguf -> llama.cpp', () => {
       }
       // Enough steps had a clear margin for the greedy check to mean something.
       expect(clear).toBeGreaterThanOrEqual(10);
-      console.info(`[gguf ${variant.name}] worst last-position cosine ${worstLast.toFixed(6)}; greedy steps with a clear margin: ${clear}/${STEPS * 5}, all equal\n  ${rows.join('\n  ')}`);
+      console.info(`[gguf ${variant.name}, ${variant.opts.embeddingType ?? 'q8_0'}] worst last-position cosine ${worstLast.toFixed(6)}; greedy steps with a clear margin: ${clear}/${STEPS * 5}, all equal\n  ${rows.join('\n  ')}`);
     });
   }
 
