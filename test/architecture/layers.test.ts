@@ -16,7 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['numerics', 'model', 'json-schema', 'regmap'],
   ['tlmm', 'quant', 'protocol'],
   ['checkpoint', 'hwconfig', 'kernels', 'runtime', 'transport'],
-  ['layout', 'testmodels', 'reference', 'hwgen'],
+  ['layout', 'testmodels', 'reference', 'hwgen', 'gguf'],
   ['image'],
   ['golden', 'plan'],
   ['eval', 'device', 'verify'],

@@ -19,7 +19,7 @@ export async function loadGguf(file: string): Promise<LlamaModel> {
 
 /** A fresh context (its own KV cache) of `contextSize` positions on `threads` threads. */
 export function newContext(model: LlamaModel, contextSize: number, threads = 2): Promise<LlamaContext> {
-  return model.createContext({ contextSize, threads, batchSize: contextSize });
+  return model.createContext({ contextSize, threads: { ideal: threads, min: threads }, batchSize: contextSize });
 }
 
 /** The raw logits after evaluating `ids` (appended to what the context's sequence already holds). */

@@ -79,8 +79,10 @@ const PRESET_TEMPERATURE_UNIT: Record<TestModelPresetName, number> = {
   'bitnet-tiny-packed': 1000,
   'bitnet-tiny-master': 1000,
   '1bitllm-tiny': 10,
+  '1bitllm-tiny-tied': 10,
   'hf1bitllm-tiny': 10,
   'bitnet-large-shape': 1,
+  '1bitllm-large-shape': 1,
   'bitnet-2b4t-shape': 1,
 };
 
