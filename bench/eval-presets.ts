@@ -2,7 +2,7 @@
  * Golden vs float on the generated test models: one table row per (preset, seed), the figures of
  * docs/measurements.md (section 3). Not a test (no assertions); run it directly:
  *
- *   npx tsx bench/eval-presets.ts [--presets a,b] [--seeds 1,2] [--steps 16]
+ *   npx tsx bench/eval-presets.ts [--presets a,b] [--seeds 1,2] [--max-new-tokens 16]
  *       [--set '{"weightScale":[0.2,0.3]}'] [--detail] [--json]
  *
  * --set applies generator overrides (TestModelOptions) to every preset, to try knob settings.
@@ -23,7 +23,7 @@ function arg(name: string): string | undefined {
 
 const presets = (arg('--presets')?.split(',') ?? TEST_MODEL_PRESET_NAMES.filter((p) => p.includes('tiny'))) as TestModelPresetName[];
 const seeds = (arg('--seeds') ?? '1').split(',').map(Number);
-const steps = Number(arg('--steps') ?? 16);
+const steps = Number(arg('--max-new-tokens') ?? 16);
 const overrides = JSON.parse(arg('--set') ?? '{}') as Partial<TestModelInput>;
 const json = process.argv.includes('--json');
 const detail = process.argv.includes('--detail');

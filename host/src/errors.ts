@@ -27,11 +27,17 @@ export type ErrorCode =
   | 'E_MISMATCH'
   | 'E_INTERNAL';
 
+/** The codes of errors a user can act on (every code but E_INTERNAL). */
+export type UserErrorCode = Exclude<ErrorCode, 'E_INTERNAL'>;
+
 export class TellmeError extends Error {
   readonly code: ErrorCode;
   /** What to do about it, in one sentence. */
   readonly fix: string | undefined;
 
+  /** Every user-facing error says what to do about it; only an internal error (a bug) may leave `fix` out. */
+  constructor(code: UserErrorCode, message: string, fix: string);
+  constructor(code: 'E_INTERNAL', message: string, fix?: string);
   constructor(code: ErrorCode, message: string, fix?: string) {
     super(message);
     this.name = 'TellmeError';

@@ -13,6 +13,7 @@ const SRC = path.resolve(import.meta.dirname, '../../host/src');
 /** Bottom first. A folder (or a top-level file, without extension) may import only from lower rows. */
 export const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'paths', 'types'],
+  ['files'],
   ['numerics', 'model', 'json-schema', 'regmap'],
   ['tlmm', 'quant', 'protocol'],
   ['checkpoint', 'hwconfig', 'kernels', 'runtime', 'transport'],
@@ -99,10 +100,10 @@ describe('host/src layering', () => {
     ];
     const v = layerViolations(planted);
     expect(v).toHaveLength(5);
-    expect(v[0]).toContain('image, layer 5 -> golden, layer 6');
-    expect(v[1]).toContain('golden, layer 6 -> plan, layer 6');
-    expect(v[2]).toContain('numerics, layer 1 -> cli, layer 8');
-    expect(v[3]).toContain('quant, layer 2 -> checkpoint, layer 3');
+    expect(v[0]).toContain('image, layer 6 -> golden, layer 7');
+    expect(v[1]).toContain('golden, layer 7 -> plan, layer 7');
+    expect(v[2]).toContain('numerics, layer 2 -> cli, layer 9');
+    expect(v[3]).toContain('quant, layer 3 -> checkpoint, layer 4');
     expect(v[4]).toContain("folder 'newthing' is not in the layer table");
     // Downward and same-folder imports pass.
     expect(layerViolations([{ file: 'cli/commands/a.ts', text: "import { x } from '../../golden/model.js';\nimport { y } from '../options.js';" }])).toEqual([]);

@@ -105,7 +105,7 @@ describe('tellme plan', () => {
     expect(run({}).error?.code).toBe('E_USAGE');
     expect(run({ shape: 'bitnet-large', model: 'x' }).error?.code).toBe('E_USAGE');
     expect(run({ shape: 'bitnet-9b' }).error?.message).toContain(Object.keys(BUILTIN_SHAPES).join(', '));
-    expect(run({ shape: 'bitnet-large', context: 'lots' }).error?.message).toContain('--context "lots" is not a positive integer');
+    expect(run({ shape: 'bitnet-large', kvLength: 'lots' }).error?.message).toContain('--kv-length "lots" is not a positive integer');
     expect(run({ model: '/nonexistent/dir' }).error?.code).toBe('E_NOT_FOUND');
   });
 
@@ -167,6 +167,6 @@ describe('tellme plan', () => {
     const cmd = program.commands.find((c) => c.name() === 'plan')!;
     expect(cmd).toBeDefined();
     const flags = cmd.options.map((o) => o.long);
-    for (const f of ['--model', '--shape', '--board', '--json', '--html', '--context', '--prompts', '--set', '--draft-tokens', '--accepted-per-pass']) expect(flags).toContain(f);
+    for (const f of ['--model', '--shape', '--board', '--json', '--html', '--kv-length', '--prompts', '--set', '--draft-tokens', '--accepted-per-pass']) expect(flags).toContain(f);
   });
 });

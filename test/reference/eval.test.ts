@@ -89,7 +89,7 @@ describe('tellme eval', () => {
   const noTok = makeModel({ preset: 'hf1bitllm-tiny', tokenizer: false });
 
   it('--json prints one report object; exit 0 without thresholds', async () => {
-    const { out, error } = await cli(['--model', withTok, '--ids', '5,6,7,8', '--prompt', 'Hello world', '--steps', '4', '--json', '--threads', '2']);
+    const { out, error } = await cli(['--model', withTok, '--ids', '5,6,7,8', '--prompt', 'Hello world', '--max-new-tokens', '4', '--json', '--threads', '2']);
     expect(error).toBeNull();
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -108,7 +108,7 @@ describe('tellme eval', () => {
   });
 
   it('prints a text report with the per-layer table and the ablations', async () => {
-    const { out, error } = await cli(['--model', noTok, '--steps', '2', '--ablations', '--threads', '2']);
+    const { out, error } = await cli(['--model', noTok, '--max-new-tokens', '2', '--ablations', '--threads', '2']);
     expect(error).toBeNull();
     expect(out).toMatch(/prompt ids-spread/);
     expect(out).toMatch(/prompt ids-repeat/);
@@ -120,19 +120,19 @@ describe('tellme eval', () => {
 
   it('exits 1 (E_NUMERICS) when a threshold is missed, after printing the report', async () => {
     // The int8 head alone keeps the logit cosine below 1.
-    const { out, error } = await cli(['--model', noTok, '--ids', '5,6,7', '--steps', '1', '--min-cosine', '1', '--threads', '2']);
+    const { out, error } = await cli(['--model', noTok, '--ids', '5,6,7', '--max-new-tokens', '1', '--min-cosine', '1', '--threads', '2']);
     expect(out).toMatch(/summary:/);
     expect(isTellmeError(error) && error.code).toBe('E_NUMERICS');
     expect((error as Error).message).toMatch(/logit cosine .* < --min-cosine 1/);
   });
 
   it('passes thresholds that are met', async () => {
-    const { error } = await cli(['--model', noTok, '--ids', '5,6,7', '--steps', '3', '--min-cosine', '0.5', '--min-agree', '0', '--threads', '2']);
+    const { error } = await cli(['--model', noTok, '--ids', '5,6,7', '--max-new-tokens', '3', '--min-cosine', '0.5', '--min-agree', '0', '--threads', '2']);
     expect(error).toBeNull();
   });
 
-  it('refuses --min-agree above --steps, and --prompt without a tokenizer', async () => {
-    const a = await cli(['--model', noTok, '--steps', '2', '--min-agree', '3']);
+  it('refuses --min-agree above --max-new-tokens, and --prompt without a tokenizer', async () => {
+    const a = await cli(['--model', noTok, '--max-new-tokens', '2', '--min-agree', '3']);
     expect(isTellmeError(a.error) && a.error.code).toBe('E_USAGE');
     const b = await cli(['--model', noTok, '--prompt', 'hi']);
     expect(isTellmeError(b.error) && b.error.code).toBe('E_TOKENIZER');

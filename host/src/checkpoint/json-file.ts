@@ -1,10 +1,10 @@
 /** Small helpers to read the JSON side files of a checkpoint directory with useful errors. */
 
 import * as fs from 'node:fs';
-import { TellmeError, type ErrorCode } from '../errors.js';
+import { TellmeError, type UserErrorCode } from '../errors.js';
 
 /** Parse a JSON object file; null when the file does not exist. */
-export function readJsonObject(file: string, code: ErrorCode = 'E_CONFIG'): Record<string, unknown> | null {
+export function readJsonObject(file: string, code: UserErrorCode = 'E_CONFIG'): Record<string, unknown> | null {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

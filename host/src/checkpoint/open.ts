@@ -104,7 +104,7 @@ class HfCheckpoint implements Checkpoint {
 
   private checkLayer(layer: number): void {
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.spec.numLayers) {
-      throw new TellmeError('E_USAGE', `layer ${layer} is out of range: ${this.dir} has ${this.spec.numLayers} layers (0..${this.spec.numLayers - 1})`);
+      throw new TellmeError('E_USAGE', `layer ${layer} is out of range: ${this.dir} has ${this.spec.numLayers} layers (0..${this.spec.numLayers - 1})`, `Ask for a layer in 0..${this.spec.numLayers - 1}.`);
     }
   }
 

@@ -62,13 +62,13 @@ export function defaultPrompts(spec: ModelSpec, tokenizer: TokenizerBundle | nul
 
 /** Check prompts against the model and the generation length; returns the context length needed. */
 export function checkPrompts(spec: ModelSpec, prompts: readonly EvalPrompt[], steps: number): number {
-  if (prompts.length === 0) throw new TellmeError('E_USAGE', 'no prompts to evaluate');
+  if (prompts.length === 0) throw new TellmeError('E_USAGE', 'no prompts to evaluate', 'Pass --ids or --prompt, or leave both out for the default prompt set.');
   let need = 0;
   for (const p of prompts) {
-    if (p.ids.length === 0) throw new TellmeError('E_USAGE', `prompt "${p.name}" has no tokens`);
+    if (p.ids.length === 0) throw new TellmeError('E_USAGE', `prompt "${p.name}" has no tokens`, 'Give a prompt of at least one token.');
     for (const id of p.ids) {
       if (!Number.isInteger(id) || id < 0 || id >= spec.vocabSize) {
-        throw new TellmeError('E_USAGE', `prompt "${p.name}": token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1})`);
+        throw new TellmeError('E_USAGE', `prompt "${p.name}": token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1})`, `Pass token ids in 0..${spec.vocabSize - 1}.`);
       }
     }
     // The last generated token is never fed back, so a generation of `steps` tokens needs
@@ -78,7 +78,7 @@ export function checkPrompts(spec: ModelSpec, prompts: readonly EvalPrompt[], st
       throw new TellmeError(
         'E_USAGE',
         `prompt "${p.name}" (${p.ids.length} tokens) plus ${steps} generated tokens exceeds max_position_embeddings ${spec.maxPositions}`,
-        'shorten the prompt or pass a smaller --steps',
+        'Shorten the prompt or pass a smaller --max-new-tokens.',
       );
     }
     need = Math.max(need, len);

@@ -145,7 +145,7 @@ export class GoldenModel {
   private forward(ids: readonly number[], mode: 'prefill' | 'decode', opts: ForwardOptions): Float32Array[] {
     const spec = this.spec;
     const n = ids.length;
-    if (n === 0) throw new TellmeError('E_USAGE', 'no tokens to run');
+    if (n === 0) throw new TellmeError('E_USAGE', 'no tokens to run', 'Pass at least one token id.');
     const start = this.positionValue;
     if (start + n > this.contextLength) {
       throw new TellmeError(
@@ -156,7 +156,7 @@ export class GoldenModel {
     }
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= spec.vocabSize) {
-        throw new TellmeError('E_USAGE', `token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1})`);
+        throw new TellmeError('E_USAGE', `token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1})`, `Pass token ids in 0..${spec.vocabSize - 1}.`);
       }
     }
     const h = spec.hiddenSize;
@@ -295,7 +295,7 @@ export function resolveContext(spec: ModelSpec, requested?: number): number {
   const max = spec.maxPositions;
   if (requested === undefined) return max;
   if (!Number.isInteger(requested) || requested < 1 || requested > max) {
-    throw new TellmeError('E_USAGE', `--context must be an integer in 1..${max} (max_position_embeddings), got ${requested}`);
+    throw new TellmeError('E_USAGE', `--context must be an integer in 1..${max} (max_position_embeddings), got ${requested}`, `Pass --context between 1 and ${max}.`);
   }
   return requested;
 }

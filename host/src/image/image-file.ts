@@ -8,8 +8,8 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { TellmeError } from '../errors.js';
+import { openTemporary } from '../files/output.js';
 import { encodeHeader, HEADER_BYTES, sha256Hex } from './format.js';
 import type { ImageManifest, SectionRecord } from './manifest.js';
 
@@ -71,8 +71,8 @@ export class ImageFile {
     manifestOffset: number,
     body: (file: ImageFile) => Promise<ImageManifest>,
   ): Promise<{ manifest: ImageManifest; fileBytes: number }> {
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.partial-${process.pid}`);
-    const file = new ImageFile(target, tmp, fs.openSync(tmp, 'w'), sections);
+    const { tmp, fd } = openTemporary(target);
+    const file = new ImageFile(target, tmp, fd, sections);
     let ok = false;
     try {
       const manifest = await body(file);

@@ -74,7 +74,7 @@ export function encodePackedRows(
 ): void {
   const R = Math.ceil(rows / 4);
   if (packed.length !== R * cols) {
-    throw new TellmeError('E_CHECKPOINT', `${what}: ${packed.length} packed bytes, expected ${R} x ${cols} for ${rows} rows`);
+    throw new TellmeError('E_CHECKPOINT', `${what}: ${packed.length} packed bytes, expected ${R} x ${cols} for ${rows} rows`, 'The checkpoint is damaged or its config.json does not match its weights; re-download it.');
   }
   if (out.length !== rows * groups) throw new TellmeError('E_INTERNAL', 'encodePackedRows: output size');
   const inv = new Int32Array(rows).fill(-1);

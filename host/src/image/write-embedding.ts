@@ -23,7 +23,7 @@ export function writeEmbeddingAndHead(ckpt: Checkpoint, file: ImageFile, chunkRo
   const spec = ckpt.spec;
   const embInfo = ckpt.tensors.get(EMBED_NAME);
   const headInfo = ckpt.tensors.get(spec.tiedEmbeddings ? EMBED_NAME : LM_HEAD_NAME);
-  if (!embInfo || !headInfo) throw new TellmeError('E_CHECKPOINT', `${ckpt.dir}: no ${!embInfo ? EMBED_NAME : LM_HEAD_NAME}`);
+  if (!embInfo || !headInfo) throw new TellmeError('E_CHECKPOINT', `${ckpt.dir}: no ${!embInfo ? EMBED_NAME : LM_HEAD_NAME}`, 'The checkpoint is incomplete; re-download it.');
   const h = spec.hiddenSize;
   const embSink = file.section('embedding');
   const headSink = file.section('lm_head.weight');

@@ -104,7 +104,7 @@ export async function writeWeights(
 /** The multiplicative scale of a packed linear, exactly as the checkpoint loader computes it (checkpoint/open.ts). */
 function packedScale(ckpt: Checkpoint, layer: number, name: LinearName, linearClass: string | null, configFile: string): number {
   const s = ckpt.tensors.get(weightScaleName(layer, name));
-  if (!s) throw new TellmeError('E_NOT_FOUND', `${ckpt.dir}: no tensor '${weightScaleName(layer, name)}' in this checkpoint`);
+  if (!s) throw new TellmeError('E_NOT_FOUND', `${ckpt.dir}: no tensor '${weightScaleName(layer, name)}' in this checkpoint`, 'The checkpoint is incomplete; re-download it.');
   const raw = readTensorF32(s)[0]!;
   return weightScaleToMultiplier(raw, ckpt.spec.scaleConvention!, { tensor: s.name, file: s.file, linearClass, configFile });
 }

@@ -13,8 +13,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkpointInputFiles } from '../checkpoint/files.js';
 import type { Checkpoint } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
+import { checkOutputFile } from '../files/output.js';
 import { maximaProblems } from '../hwconfig/maxima.js';
 import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { checkDdrPlan, defaultContext, planDdr, type DdrPlan, type NormRole } from '../layout/ddr.js';
@@ -77,7 +79,7 @@ export function planImage(spec: ModelSpec, hw: LoadedHwConfig, context?: number)
   const capacity = defaultContext(spec, hw);
   const ctx = context ?? capacity;
   if (!Number.isSafeInteger(ctx) || ctx < 1 || ctx > spec.maxPositions) {
-    throw new TellmeError('E_USAGE', `--context must be an integer in 1..${spec.maxPositions} (max_position_embeddings), got ${ctx}`);
+    throw new TellmeError('E_USAGE', `--context must be an integer in 1..${spec.maxPositions} (max_position_embeddings), got ${ctx}`, `Pass --context between 1 and ${spec.maxPositions}.`);
   }
   const problems = [...maximaProblems(spec, hw)];
   if (ctx > hw.config.maxima.context) problems.push(`context ${ctx} exceeds the ${hw.config.maxima.context} positions ${hw.config.name} is built for`);
@@ -103,7 +105,7 @@ export async function convertCheckpoint(ckpt: Checkpoint, outPath: string, opts:
   const hw = opts.hw;
   const plan = planImage(spec, hw, opts.context);
   refuseUnfit(plan, hw, opts.force);
-  const target = checkOutputPath(outPath);
+  const target = checkOutputFile(outPath, { inputs: checkpointInputFiles(ckpt), what: 'the image' });
   const inputs = readConvertInputs(ckpt);
   const fp16 = hw.config.architecture.activation_format === 'fp16';
   const table = sectionTable(spec, plan.ddr, fp16, inputs);
@@ -133,19 +135,6 @@ function refuseUnfit(plan: ImagePlan, hw: LoadedHwConfig, force: boolean | undef
     `the model does not fit ${hw.config.name}: ${plan.problems.join('; ')}`,
     'Use a board whose synthesised maxima and memory hold this model (`tellme plan` shows why), or pass --force to write the image anyway (for simulation; the problems are recorded in the image).',
   );
-}
-
-/** The absolute target path; its directory must exist and the target must not be a directory. */
-function checkOutputPath(outPath: string): string {
-  const outAbs = path.resolve(outPath);
-  const outDir = path.dirname(outAbs);
-  if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory()) {
-    throw new TellmeError('E_NOT_FOUND', `output directory ${outDir} does not exist`, 'Create the directory first, or pass another -o path.');
-  }
-  if (fs.existsSync(outAbs) && fs.statSync(outAbs).isDirectory()) {
-    throw new TellmeError('E_USAGE', `${outAbs} is a directory; the image is one file`, 'Pass a file name, e.g. -o model.tlm.');
-  }
-  return outAbs;
 }
 
 /** Binary16 copies of the norm weights (fp16 builds, and norms carried in paper beats), computed once each, with their statistics. */

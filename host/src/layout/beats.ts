@@ -28,6 +28,8 @@ import { PAPER_NORM_BITS } from '../hwconfig/derive.js';
 import { TABLE_ENTRIES, ZERO_INDEX, type TlmmMatrix } from '../tlmm/encoding.js';
 import type { WeightBlock } from './uram.js';
 
+const IMAGE_FIX = 'The weight stream is damaged or was written by a faulty converter; re-convert the model (tellme convert).';
+
 export interface PackLayout {
   mode: BeatPacking;
   beatBits: number;
@@ -199,7 +201,7 @@ export function unpackWeights(
 ): Unpacked {
   const expected = packedBytes(layout);
   if (bytes.length !== expected) {
-    throw new TellmeError('E_IMAGE', `weight stream is ${bytes.length} bytes, expected ${expected} for ${beatCount(layout)} beats of ${layout.beatBits} bits`);
+    throw new TellmeError('E_IMAGE', `weight stream is ${bytes.length} bytes, expected ${expected} for ${beatCount(layout)} beats of ${layout.beatBits} bits`, IMAGE_FIX);
   }
   const T = layout.tables;
   const nb = layout.indexBits;
@@ -224,9 +226,9 @@ export function unpackWeights(
     for (let j = 0; j < T; j++) {
       const g = chunk * T + j;
       const idx = readBits(bytes, bitPos + j * nb, nb);
-      if (idx >= TABLE_ENTRIES) throw new TellmeError('E_IMAGE', `invalid TLMM index ${idx} at row ${row}, chunk ${chunk}, position ${j} (valid codes are 0..26)`);
+      if (idx >= TABLE_ENTRIES) throw new TellmeError('E_IMAGE', `invalid TLMM index ${idx} at row ${row}, chunk ${chunk}, position ${j} (valid codes are 0..26)`, IMAGE_FIX);
       if (inRow && g < m.groups) m.indices[row * m.groups + g] = idx;
-      else if (idx !== ZERO_INDEX) throw new TellmeError('E_IMAGE', `padding vector (row ${row}, chunk ${chunk}) holds index ${idx} at position ${j}; padding must be ${ZERO_INDEX}`);
+      else if (idx !== ZERO_INDEX) throw new TellmeError('E_IMAGE', `padding vector (row ${row}, chunk ${chunk}) holds index ${idx} at position ${j}; padding must be ${ZERO_INDEX}`, IMAGE_FIX);
     }
     markUsed(bitPos, T * nb);
   });
@@ -241,7 +243,7 @@ export function unpackWeights(
     }
   }
   for (let i = 0; i < bytes.length; i++) {
-    if ((bytes[i]! & ~used[i]!) !== 0) throw new TellmeError('E_IMAGE', `weight stream byte ${i} has bits set outside any index vector or norm field`);
+    if ((bytes[i]! & ~used[i]!) !== 0) throw new TellmeError('E_IMAGE', `weight stream byte ${i} has bits set outside any index vector or norm field`, IMAGE_FIX);
   }
   return { matrix: m, beatNorms };
 }

@@ -25,7 +25,7 @@ export function packedRows(rows: number): number {
 export function unpackTernary(packed: Uint8Array, rows: number, cols: number, what: string): Int8Array {
   const R = packedRows(rows);
   if (packed.length !== R * cols) {
-    throw new TellmeError('E_CHECKPOINT', `${what}: ${packed.length} packed bytes, expected ${R} x ${cols} for ${rows} rows`);
+    throw new TellmeError('E_CHECKPOINT', `${what}: ${packed.length} packed bytes, expected ${R} x ${cols} for ${rows} rows`, 'The checkpoint is damaged or its config.json does not match its weights; re-download it.');
   }
   // A byte is invalid when one of its 2-bit fields is 3 (both bits set): check all bytes first,
   // so the unpacking loop below needs no test per weight.

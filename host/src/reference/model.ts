@@ -148,7 +148,7 @@ export class FloatReference {
       const m = this.ckpt.linear(l, name);
       const { rows, cols } = linearShape(this.spec, name);
       if (m.rows !== rows || m.cols !== cols || m.values.length !== rows * cols) {
-        throw new TellmeError('E_CHECKPOINT', `layer ${l} ${name}: ternary matrix is ${m.rows}x${m.cols}, expected ${rows}x${cols}`);
+        throw new TellmeError('E_CHECKPOINT', `layer ${l} ${name}: ternary matrix is ${m.rows}x${m.cols}, expected ${rows}x${cols}`, 'The checkpoint is damaged or its config.json does not match its weights; re-download it.');
       }
       const w = new Float32Array(rows * cols);
       const s = Math.fround(m.scale);
@@ -175,13 +175,13 @@ export class FloatReference {
     const spec = this.spec;
     const n = ids.length;
     const h = spec.hiddenSize;
-    if (n === 0) throw new TellmeError('E_USAGE', 'no tokens to run');
+    if (n === 0) throw new TellmeError('E_USAGE', 'no tokens to run', 'Pass at least one token id.');
     if (n > spec.maxPositions) {
       throw new TellmeError('E_USAGE', `${n} tokens exceed max_position_embeddings ${spec.maxPositions}`, 'shorten the prompt or the generation');
     }
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= spec.vocabSize) {
-        throw new TellmeError('E_USAGE', `token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1})`);
+        throw new TellmeError('E_USAGE', `token id ${id} is outside the vocabulary (0..${spec.vocabSize - 1})`, `Pass token ids in 0..${spec.vocabSize - 1}.`);
       }
     }
     const trace = opts.trace;
@@ -349,7 +349,7 @@ function copyF32(t: Tensor): Float32Array {
 }
 
 function need(w: Tensor1D | null, role: string): Tensor1D {
-  if (!w) throw new TellmeError('E_CHECKPOINT', `the checkpoint has no ${role} layer norm`);
+  if (!w) throw new TellmeError('E_CHECKPOINT', `the checkpoint has no ${role} layer norm`, 'The checkpoint is incomplete; re-download it.');
   return w;
 }
 
@@ -360,6 +360,6 @@ function disposeLayer(layer: LayerTensors): void {
 
 function checkDense(what: string, rows: number, cols: number, vocab: number, hidden: number): void {
   if (rows !== vocab || cols !== hidden) {
-    throw new TellmeError('E_CHECKPOINT', `${what} is ${rows}x${cols}, expected ${vocab}x${hidden} (vocab_size x hidden_size)`);
+    throw new TellmeError('E_CHECKPOINT', `${what} is ${rows}x${cols}, expected ${vocab}x${hidden} (vocab_size x hidden_size)`, 'The checkpoint is damaged or its config.json does not match its weights; re-download it.');
   }
 }

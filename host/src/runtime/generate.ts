@@ -35,9 +35,9 @@ export async function generate(
 ): Promise<GenerateResult> {
   validateSampling(opts);
   if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 0) {
-    throw new TellmeError('E_USAGE', `max-new-tokens must be an integer >= 0 (got ${opts.maxNewTokens})`);
+    throw new TellmeError('E_USAGE', `max-new-tokens must be an integer >= 0 (got ${opts.maxNewTokens})`, 'Pass --max-new-tokens as a whole number, 0 or more.');
   }
-  if (promptIds.length === 0) throw new TellmeError('E_USAGE', 'the prompt is empty: give --prompt text or --ids');
+  if (promptIds.length === 0) throw new TellmeError('E_USAGE', 'the prompt is empty', 'Give --prompt text or --ids with at least one token.');
   if (session.position + promptIds.length > session.contextLength) {
     throw new TellmeError(
       'E_USAGE',

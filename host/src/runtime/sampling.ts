@@ -70,10 +70,10 @@ export interface SamplingOptions {
 
 export function validateSampling(o: SamplingOptions): void {
   if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) {
-    throw new TellmeError('E_USAGE', `temperature must be a finite number >= 0 (got ${o.temperature})`);
+    throw new TellmeError('E_USAGE', `temperature must be a finite number >= 0 (got ${o.temperature})`, 'Pass --temperature 0 (greedy) or a positive number.');
   }
-  if (!Number.isInteger(o.topK) || o.topK < 0) throw new TellmeError('E_USAGE', `top-k must be an integer >= 0 (got ${o.topK})`);
-  if (!(o.topP > 0 && o.topP <= 1)) throw new TellmeError('E_USAGE', `top-p must be in (0, 1] (got ${o.topP})`);
+  if (!Number.isInteger(o.topK) || o.topK < 0) throw new TellmeError('E_USAGE', `top-k must be an integer >= 0 (got ${o.topK})`, 'Pass --top-k 0 (off) or a positive whole number.');
+  if (!(o.topP > 0 && o.topP <= 1)) throw new TellmeError('E_USAGE', `top-p must be in (0, 1] (got ${o.topP})`, 'Pass --top-p in (0, 1]; 1 turns it off.');
 }
 
 /** Index of the largest logit; ties go to the lowest index. */

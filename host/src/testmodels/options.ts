@@ -177,7 +177,7 @@ export const TEST_MODEL_PRESET_NAMES = Object.keys(TEST_MODEL_PRESETS) as TestMo
 /** What writeTestModel accepts: a preset name and/or overrides (default preset: bitnet-tiny-packed). */
 export type TestModelInput = Partial<TestModelOptions> & { preset?: TestModelPresetName };
 
-function usage(msg: string, fix?: string): TellmeError {
+function usage(msg: string, fix = 'Change the test-model options (see host/src/testmodels/options.ts for what each preset sets).'): TellmeError {
   return new TellmeError('E_USAGE', `test model: ${msg}`, fix);
 }
 

@@ -33,7 +33,7 @@ export function tripleToIndex(t0: number, t1: number, t2: number): number {
 /** The ternary digits of an index, [t0, t1, t2]. */
 export function indexToTriple(idx: number): [number, number, number] {
   if (!Number.isInteger(idx) || idx < 0 || idx >= TABLE_ENTRIES) {
-    throw new TellmeError('E_IMAGE', `TLMM index ${idx} is not a valid code (0..26)`);
+    throw new TellmeError('E_IMAGE', `TLMM index ${idx} is not a valid code (0..26)`, 'The weights are damaged; re-convert the model (tellme convert).');
   }
   const t0 = Math.floor(idx / 9) - 1;
   const t1 = (Math.floor(idx / 3) % 3) - 1;
@@ -121,14 +121,14 @@ export function decodeTernary(m: TlmmMatrix): Int8Array {
     for (let g = 0; g < m.groups; g++) {
       const idx = m.indices[r * m.groups + g]!;
       if (idx >= TABLE_ENTRIES) {
-        throw new TellmeError('E_IMAGE', `invalid TLMM index ${idx} at row ${r}, group ${g} (valid codes are 0..26)`);
+        throw new TellmeError('E_IMAGE', `invalid TLMM index ${idx} at row ${r}, group ${g} (valid codes are 0..26)`, 'The weights are damaged; re-convert the model (tellme convert).');
       }
       for (let j = 0; j < 3; j++) {
         const c = g * 3 + j;
         const t = INDEX_DIGITS[3 * idx + j]!;
         if (c < m.cols) out[r * m.cols + c] = t;
         else if (t !== 0) {
-          throw new TellmeError('E_IMAGE', `non-zero weight in the padding of row ${r} (group ${g})`);
+          throw new TellmeError('E_IMAGE', `non-zero weight in the padding of row ${r} (group ${g})`, 'The weights are damaged; re-convert the model (tellme convert).');
         }
       }
     }

@@ -12,8 +12,9 @@ import { convertCheckpoint, type ConvertResult } from '../../image/writer.js';
 import type { ImageManifest } from '../../image/manifest.js';
 import { packingStats } from '../../layout/stats.js';
 import { planUram } from '../../layout/uram.js';
-import { progressBar } from '../progress.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { parseIntOption } from '../options.js';
+import { progressBar } from '../progress.js';
 
 export interface ConvertCommandOptions {
   model: string;
@@ -126,7 +127,7 @@ export function summaryText(s: ConvertSummary, m: ImageManifest): string {
 
 /** Run the command; returns the summary (tests call this directly). */
 export async function runConvert(opts: ConvertCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<ConvertSummary> {
-  if (!opts.output) throw new TellmeError('E_USAGE', 'no output file', 'pass -o <image file>, e.g. -o model.tlm');
+  if (!opts.output) throw new TellmeError('E_USAGE', 'no output file', 'Pass -o <image file>, e.g. -o model.tlm.');
   const hw = loadHwConfig(opts.board);
   const ckpt = openCheckpoint(opts.model);
   const bar = progressBar('converting', opts.progress ?? process.stderr.isTTY === true);
@@ -148,20 +149,20 @@ export async function runConvert(opts: ConvertCommandOptions, write: (s: string)
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('convert')
-    .description('convert a Hugging Face BitNet checkpoint into a model image for a board: TLMM-encoded, tiled and beat-packed weights, norms, RoPE table, embedding, LM head, tokenizer')
-    .requiredOption('-m, --model <dir>', 'Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer files)')
-    .requiredOption('-o, --output <file>', 'image file to write (replaced if it exists)')
-    .option('-b, --board <name|file>', 'board profile name (hw/boards/*.json) or hardware description file', 'kv260')
-    .option('--context <n>', 'positions of the RoPE table and KV cache (default: min(max_position_embeddings, the board maximum))', parseIntOption('--context', 1))
-    .option('--force', 'write the image even if the model does not fit the board (recorded in the image; for simulation)')
-    .option('--json', 'print the summary as one JSON object')
+    .description('convert a Hugging Face BitNet checkpoint into a model image for a board: TLMM-encoded, tiled and beat-packed weights, norms, RoPE table, embedding, LM head, tokenizer');
+  addModelInput(cmd, 'Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer files)')
+    .requiredOption(SHARED_OPTIONS.output, 'image file to write (an existing file is replaced only when the conversion succeeds)')
+    .option(SHARED_OPTIONS.board, 'board profile name (hw/boards/*.json) or hardware description file', 'kv260')
+    .option(SHARED_OPTIONS.context, 'positions of the RoPE table and KV cache (default: min(max_position_embeddings, the board maximum))', parseIntOption('--context', 1))
+    .option(SHARED_OPTIONS.force, 'write the image even if the model does not fit the board (recorded in the image; for simulation)')
+    .option(SHARED_OPTIONS.json, 'print the summary as one JSON object')
     .addHelpText(
       'after',
-      '\nExamples:\n  tellme convert --model ./bitnet-b1.58-2B-4T --board kv260 -o 2b4t.kv260.tlm\n  tellme convert --model ./bitnet_b1_58-large --board kv260-paper -o large.paper.tlm --context 1024\n  tellme inspect 2b4t.kv260.tlm',
+      '\nExamples:\n  tellme convert ./bitnet-b1.58-2B-4T --board kv260 -o 2b4t.kv260.tlm\n  tellme convert --model ./bitnet_b1_58-large --board kv260-paper -o large.paper.tlm --context 1024\n  tellme inspect 2b4t.kv260.tlm',
     )
-    .action(async (opts: ConvertCommandOptions) => {
-      await runConvert(opts);
+    .action(async (model: string | undefined, opts: ConvertCommandOptions) => {
+      await runConvert({ ...opts, model: modelPath(model, opts, 'convert')! });
     });
 }

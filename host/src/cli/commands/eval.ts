@@ -6,6 +6,7 @@ import { checkPrompts, defaultPrompts, type EvalPrompt } from '../../eval/prompt
 import { DEFAULT_EVAL_STEPS, evaluate, thresholdFailures } from '../../eval/run.js';
 import { formatReport } from '../../eval/format.js';
 import { FloatReference } from '../../reference/model.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { BOARD_OPTION_HELP, loadGolden, openModel, requireCheckpoint, requireTokenizer } from '../model-source.js';
 import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -14,7 +15,7 @@ interface EvalFlags {
   model: string;
   ids: number[][];
   prompt: string[];
-  steps: number;
+  maxNewTokens: number;
   json?: boolean;
   threads?: number;
   board?: string;
@@ -25,19 +26,19 @@ interface EvalFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description(
       'compare the golden model (bit-accurate accelerator) with the float reference (training-time fake-quant semantics): ' +
         'per-layer residual stream, logits, and greedy generation',
-    )
-    .requiredOption('-m, --model <dir>', 'checkpoint directory')
-    .option('--ids <ids>', 'a prompt as comma-separated token ids (repeatable)', (v: string, prev: number[][]) => [...prev, parseIds(v)], [] as number[][])
-    .option('--prompt <text>', 'a text prompt, encoded with the model\'s tokenizer (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--steps <n>', 'greedy tokens to generate per prompt', parseIntOption('--steps', 0, 100000), DEFAULT_EVAL_STEPS)
-    .option('--json', 'print the whole report as one JSON object')
-    .option('--board <name>', BOARD_OPTION_HELP)
-    .option('--threads <n>', 'golden model threads (default: all cores)', parseIntOption('--threads', 1, 64))
+    );
+  addModelInput(cmd, 'checkpoint directory')
+    .option(SHARED_OPTIONS.ids, 'a prompt as comma-separated token ids (repeatable)', (v: string, prev: number[][]) => [...prev, parseIds(v)], [] as number[][])
+    .option(SHARED_OPTIONS.prompt, 'a text prompt, encoded with the model\'s tokenizer (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(SHARED_OPTIONS['max-new-tokens'], 'greedy tokens to generate per prompt', parseIntOption('--max-new-tokens', 0, 100000), DEFAULT_EVAL_STEPS)
+    .option(SHARED_OPTIONS.json, 'print the whole report as one JSON object')
+    .option(SHARED_OPTIONS.board, BOARD_OPTION_HELP)
+    .option(SHARED_OPTIONS.threads, 'golden model threads (default: all cores)', parseIntOption('--threads', 1, 64))
     .option('--min-cosine <x>', 'exit 1 unless every prompt position\'s logit cosine is at least x', parseFloatOption('--min-cosine', -1, 1))
     .option('--min-agree <n>', 'exit 1 unless every prompt\'s first n greedy tokens agree', parseIntOption('--min-agree', 0, 100000))
     .option('--ablations', 'also run the float reference with the accelerator\'s storage formats (bf16 embedding, binary16 q/k/v, int8 head) to attribute the difference')
@@ -47,11 +48,11 @@ export function register(program: Command): void {
       '\nWithout --ids or --prompt a default set runs: two fixed id sequences, plus two text prompts when the model has a tokenizer.\n' +
         'Disagreement is a measurement, not an error: the exit code is 0 unless --min-cosine or --min-agree is given and missed.',
     )
-    .action(async (flags: EvalFlags) => {
-      if (flags.minAgree !== undefined && flags.minAgree > flags.steps) {
-        throw new TellmeError('E_USAGE', `--min-agree ${flags.minAgree} is more than --steps ${flags.steps}`, `pass --steps ${flags.minAgree} or more`);
+    .action(async (model: string | undefined, flags: EvalFlags) => {
+      if (flags.minAgree !== undefined && flags.minAgree > flags.maxNewTokens) {
+        throw new TellmeError('E_USAGE', `--min-agree ${flags.minAgree} is more than --max-new-tokens ${flags.maxNewTokens}`, `Pass --max-new-tokens ${flags.minAgree} or more.`);
       }
-      const m = openModel(flags.model, flags.board !== undefined ? { board: flags.board } : {});
+      const m = openModel(modelPath(model, flags, 'eval')!, flags.board !== undefined ? { board: flags.board } : {});
       const checkpoint = requireCheckpoint(m, 'tellme eval (the float reference)');
       const spec = checkpoint.spec;
       let prompts: EvalPrompt[] = [];
@@ -63,7 +64,7 @@ export function register(program: Command): void {
         );
       }
       if (prompts.length === 0) prompts = defaultPrompts(spec, m.tokenizer);
-      const context = checkPrompts(spec, prompts, flags.steps);
+      const context = checkPrompts(spec, prompts, flags.maxNewTokens);
 
       const golden = await loadGolden(m, {
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
@@ -83,7 +84,7 @@ export function register(program: Command): void {
           let report;
           try {
             report = await evaluate(golden, reference, prompts, {
-              steps: flags.steps,
+              steps: flags.maxNewTokens,
               ablations: flags.ablations === true,
               progress: (d, t, w) => bar.update(d, t, w),
             });

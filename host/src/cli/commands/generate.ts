@@ -6,6 +6,7 @@ import { goldenSession } from '../../golden/session.js';
 import { generate } from '../../runtime/generate.js';
 import { commandTarget } from '../board-session.js';
 import { generateOnBoard } from '../board-generate.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { BOARD_OPTION_HELP, loadGolden, openModel, requireTokenizer } from '../model-source.js';
 import { parseFloatOption, parseIds, parseIntOption } from '../options.js';
 import { withTargetOptions, type TargetOptionFlags } from '../target-options.js';
@@ -29,25 +30,27 @@ interface GenerateFlags extends TargetOptionFlags {
 }
 
 export function register(program: Command): void {
-  withTargetOptions(program.command('generate'))
-    .description('generate tokens from a Hugging Face BitNet checkpoint or a model image with the bit-accurate golden model, or on a board (--device, --tcp, --pcie, --sim)')
-    .requiredOption('-m, --model <path>', 'checkpoint directory (config.json, model.safetensors, tokenizer.json) or model image')
-    .option('-p, --prompt <text>', 'prompt text (needs tokenizer.json)')
-    .option('--ids <ids>', 'prompt as comma-separated token ids', parseIds)
+  const cmd = withTargetOptions(program.command('generate')).description(
+    'generate tokens from a Hugging Face BitNet checkpoint or a model image with the bit-accurate golden model, or on a board (--device, --tcp, --pcie, --sim)',
+  );
+  addModelInput(cmd, 'checkpoint directory (config.json, model.safetensors, tokenizer.json) or model image')
+    .option(SHARED_OPTIONS.prompt, 'prompt text (needs tokenizer.json)')
+    .option(SHARED_OPTIONS.ids, 'prompt as comma-separated token ids', parseIds)
     .option('--chat', 'wrap the prompt in the tokenizer chat template as a user message')
-    .option('-n, --max-new-tokens <n>', 'tokens to generate', parseIntOption('--max-new-tokens', 0), 64)
-    .option('-t, --temperature <t>', 'sampling temperature; 0 is greedy', parseFloatOption('--temperature', 0, 100), 0)
-    .option('--top-k <k>', 'keep the k most likely tokens (0: off)', parseIntOption('--top-k', 0), 0)
-    .option('--top-p <p>', 'nucleus sampling mass (1: off)', parseFloatOption('--top-p', Number.MIN_VALUE, 1), 1)
-    .option('--seed <s>', 'PRNG seed for sampling', parseIntOption('--seed', 0, 2 ** 32 - 1), 0)
-    .option('--json', 'print {"ids": [...], ...} instead of streaming text')
-    .option('--board <name>', BOARD_OPTION_HELP)
-    .option('--threads <n>', 'compute threads (default: all cores)', parseIntOption('--threads', 1, 64))
-    .option('--context <n>', 'context length (default: max_position_embeddings)', parseIntOption('--context', 1))
+    .option(SHARED_OPTIONS['max-new-tokens'], 'tokens to generate', parseIntOption('--max-new-tokens', 0), 64)
+    .option(SHARED_OPTIONS.temperature, 'sampling temperature; 0 is greedy', parseFloatOption('--temperature', 0, 100), 0)
+    .option(SHARED_OPTIONS['top-k'], 'keep the k most likely tokens (0: off)', parseIntOption('--top-k', 0), 0)
+    .option(SHARED_OPTIONS['top-p'], 'nucleus sampling mass (1: off)', parseFloatOption('--top-p', Number.MIN_VALUE, 1), 1)
+    .option(SHARED_OPTIONS.seed, 'PRNG seed for sampling', parseIntOption('--seed', 0, 2 ** 32 - 1), 0)
+    .option(SHARED_OPTIONS.json, 'print {"ids": [...], ...} instead of streaming text')
+    .option(SHARED_OPTIONS.board, BOARD_OPTION_HELP)
+    .option(SHARED_OPTIONS.threads, 'compute threads (default: all cores)', parseIntOption('--threads', 1, 64))
+    .option(SHARED_OPTIONS.context, 'positions of the RoPE table and KV cache (default: max_position_embeddings)', parseIntOption('--context', 1))
     .option('--stats', 'print timing to stderr')
-    .action(async (flags: GenerateFlags) => {
+    .action(async (modelArg: string | undefined, flags: GenerateFlags) => {
+      flags.model = modelPath(modelArg, flags, 'generate')!;
       if ((flags.prompt === undefined) === (flags.ids === undefined)) {
-        throw new TellmeError('E_USAGE', 'give exactly one of --prompt or --ids');
+        throw new TellmeError('E_USAGE', 'give exactly one of --prompt or --ids', 'Pass the prompt as text (--prompt "...", needs a tokenizer) or as token ids (--ids 1,2,3), not both.');
       }
       const target = commandTarget(flags);
       const m = openModel(flags.model, flags.board !== undefined && target === null ? { board: flags.board } : {});
@@ -85,6 +88,12 @@ export function register(program: Command): void {
       });
       await model.close();
       printer.finish(result);
+      if (!flags.json && result.stopReason === 'context') {
+        // JSON output says so in stop_reason; text output must not end silently.
+        process.stderr.write(
+          `tellme: stopped after ${result.ids.length} of ${flags.maxNewTokens} tokens: the context of ${model.contextLength} positions is full (pass a larger --context, at most ${m.kind === 'image' ? m.image.context : m.spec.maxPositions})\n`,
+        );
+      }
       if (flags.stats) {
         const n = result.ids.length;
         process.stderr.write(

@@ -7,6 +7,7 @@ import { TellmeError } from '../../errors.js';
 import { parameterCount, ternaryWeightsPerToken } from '../../model/spec.js';
 import { describeImage, imageText } from '../../image/describe.js';
 import { isModelImage, openImage } from '../../image/reader.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { openModel, requireCheckpoint } from '../model-source.js';
 
 export function describeCheckpoint(ckpt: Checkpoint, hasTokenizer: boolean) {
@@ -77,17 +78,15 @@ export function inspectImage(file: string, flags: InspectFlags, write: (s: strin
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('inspect')
-    .description('describe a checkpoint directory (architecture, shapes, dtypes, parameters, quantisation) or a model image (manifest, hardware set, sections; every checksum verified)')
-    .argument('[path]', 'checkpoint directory or model image (same as --model)')
-    .option('-m, --model <path>', 'checkpoint directory or model image')
-    .option('-b, --board <name|file>', 'image: also check it was built for this board / hardware description')
+    .description('describe a checkpoint directory (architecture, shapes, dtypes, parameters, quantisation) or a model image (manifest, hardware set, sections; every checksum verified)');
+  addModelInput(cmd, 'checkpoint directory or model image')
+    .option(SHARED_OPTIONS.board, 'image: also check it was built for this board / hardware description')
     .option('--sections', 'image: list every section (default: weight and norm sections summarised per layer when there are many)')
-    .option('--json', 'print one JSON object')
-    .action((path: string | undefined, flags: InspectFlags) => {
-      const target = path ?? flags.model;
-      if (!target) throw new TellmeError('E_USAGE', 'nothing to inspect', 'pass a checkpoint directory or a model image: tellme inspect <path>');
+    .option(SHARED_OPTIONS.json, 'print one JSON object')
+    .action((model: string | undefined, flags: InspectFlags) => {
+      const target = modelPath(model, flags, 'inspect')!;
       if (existsSync(target) && !statSync(target).isDirectory()) {
         if (isModelImage(target)) {
           inspectImage(target, flags);

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { argmax } from '../../runtime/sampling.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { BOARD_OPTION_HELP, loadGolden, openModel, requireCheckpoint } from '../model-source.js';
 import { parseIds, parseIntOption } from '../options.js';
 import { floatLogits } from '../../reference/logits.js';
@@ -14,23 +15,24 @@ interface LogitsFlags {
   json?: boolean;
   threads?: number;
   board?: string;
-  top: number;
+  showTop: number;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('logits')
-    .description('compute the logits of a token sequence (prefill) with the golden model or the float reference')
-    .requiredOption('-m, --model <path>', 'checkpoint directory, or a model image (golden backend)')
-    .requiredOption('--ids <ids>', 'comma-separated token ids', parseIds)
+    .description('compute the logits of a token sequence (prefill) with the golden model or the float reference');
+  addModelInput(cmd, 'checkpoint directory, or a model image (golden backend)')
+    .requiredOption(SHARED_OPTIONS.ids, 'comma-separated token ids', parseIds)
     .option('--backend <name>', 'golden (bit-accurate accelerator model) or float (training-time semantics)', 'golden')
-    .option('--json', 'print {"argmax": [per position], "logits": [last position]}')
-    .option('--board <name>', BOARD_OPTION_HELP)
-    .option('--threads <n>', 'compute threads (golden; default: all cores)', parseIntOption('--threads', 1, 64))
-    .option('--top <k>', 'how many top tokens to list without --json', parseIntOption('--top', 1, 100), 5)
-    .action(async (flags: LogitsFlags) => {
+    .option(SHARED_OPTIONS.json, 'print {"argmax": [per position], "logits": [last position]}')
+    .option(SHARED_OPTIONS.board, BOARD_OPTION_HELP)
+    .option(SHARED_OPTIONS.threads, 'compute threads (golden; default: all cores)', parseIntOption('--threads', 1, 64))
+    .option('--show-top <k>', 'how many of the most likely tokens to list without --json', parseIntOption('--show-top', 1, 100), 5)
+    .action(async (modelArg: string | undefined, flags: LogitsFlags) => {
+      flags.model = modelPath(modelArg, flags, 'logits')!;
       if (flags.backend !== 'golden' && flags.backend !== 'float') {
-        throw new TellmeError('E_USAGE', `unknown backend "${flags.backend}"`, 'use --backend golden or --backend float');
+        throw new TellmeError('E_USAGE', `unknown backend "${flags.backend}"`, 'Use --backend golden or --backend float.');
       }
       const m = openModel(flags.model, flags.board !== undefined ? { board: flags.board } : {});
       let all: Float32Array[];
@@ -53,8 +55,8 @@ export function register(program: Command): void {
       }
       process.stdout.write(`argmax per position: ${am.join(' ')}\n`);
       const order = Array.from(last.keys()).sort((a, b) => last[b]! - last[a]! || a - b);
-      process.stdout.write(`top ${flags.top} at the last position:\n`);
-      for (const id of order.slice(0, flags.top)) {
+      process.stdout.write(`top ${flags.showTop} at the last position:\n`);
+      for (const id of order.slice(0, flags.showTop)) {
         const text = m.tokenizer ? JSON.stringify(m.tokenizer.decode([id])) : '';
         process.stdout.write(`  ${String(id).padStart(7)}  ${last[id]!.toFixed(4).padStart(10)}  ${text}\n`);
       }
