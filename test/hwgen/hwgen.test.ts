@@ -41,7 +41,7 @@ function hppValues(text: string): Map<string, string> {
 describe('tellme hwgen', () => {
   it('the committed files are up to date for every board (run `make hwgen` if this fails)', () => {
     const dir = tmpDir();
-    runHwgen({ all: true, out: dir }, () => {});
+    runHwgen({ all: true, output: dir }, () => {});
     const files = [...listBoards().flatMap((b) => generateForBoard(b)), ...registerMapFiles()];
     // package, header and register header for every board, the blackbox JSON where hw/rtl builds the engine
     expect(files.length).toBe(3 * listBoards().length + 3 + listBoards().filter((b) => rtlEngineBuilds(loadHwConfig(b))).length);
@@ -64,7 +64,7 @@ describe('tellme hwgen', () => {
     expect(staleFiles(files, dir)).toEqual(['hw/gen/kv260/tellme_hw_pkg.sv', 'hls/gen/kv260/config.hpp']);
     let err: unknown;
     try {
-      runHwgen({ board: 'kv260', check: true, out: dir }, () => {});
+      runHwgen({ board: 'kv260', check: true, output: dir }, () => {});
     } catch (e) {
       err = e;
     }

@@ -11,12 +11,13 @@ import { listBoards } from '../../hwconfig/load.js';
 import { generateForBoard, registerMapFiles, staleFiles, writeGenerated, type GeneratedFile } from '../../hwgen/generate.js';
 import { protocolOutputs } from '../../hwgen/protocol.js';
 import { projectRoot } from '../../paths.js';
+import { SHARED_OPTIONS } from '../conventions.js';
 
 export interface HwgenOptions {
   board?: string;
   all?: boolean;
   check?: boolean;
-  out?: string;
+  output?: string;
 }
 
 export function runHwgen(opts: HwgenOptions, write: (s: string) => void = (s) => process.stdout.write(s)): void {
@@ -25,7 +26,7 @@ export function runHwgen(opts: HwgenOptions, write: (s: string) => void = (s) =>
   }
   const files: GeneratedFile[] = (opts.all ? listBoards() : [opts.board!]).flatMap((b) => generateForBoard(b));
   if (opts.all) files.push(...protocolOutputs(), ...registerMapFiles());
-  const root = opts.out ?? projectRoot();
+  const root = opts.output ?? projectRoot();
   if (opts.check) {
     const stale = staleFiles(files, root);
     if (stale.length > 0) {
@@ -41,10 +42,10 @@ export function register(program: Command): void {
   program
     .command('hwgen')
     .description('generate the RTL package (hw/gen/<board>/tellme_hw_pkg.sv) and the HLS headers (hls/gen/<board>/config.hpp, tl_registers.hpp) from a hardware build; with --all also the protocol and register map bindings')
-    .option('-b, --board <name|file>', 'board profile name (hw/boards/*.json) or hardware description file')
+    .option(SHARED_OPTIONS.board, 'board profile name (hw/boards/*.json) or hardware description file')
     .option('--all', 'every bundled board profile, and the protocol and register map bindings from hw/spec')
     .option('--check', 'write nothing; exit 1 when a generated file is stale or missing')
-    .option('-o, --out <dir>', 'output root instead of the project root (the files go under hw/gen and hls/gen there)')
+    .option(SHARED_OPTIONS.output, 'output root instead of the project root (the files go under hw/gen and hls/gen there)')
     .addHelpText('after', '\nExamples:\n  tellme hwgen --all\n  tellme hwgen --board kv260 --check\n')
     .action((opts: HwgenOptions) => {
       runHwgen(opts);
