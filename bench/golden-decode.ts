@@ -5,8 +5,8 @@
  *   npx tsx bench/golden-decode.ts [--tokens 64] [--threads N] [--preset bitnet-large-shape] [--json]
  *
  * The checkpoint is generated once into build/bench/<preset> (deterministic, seed 1).
- * Reference point on this machine kind: llama.cpp TQ2_0, 53.7 tok/s decode with 2 threads
- * (shared/reference/peers-and-pitfalls.md §C).
+ * The golden model's speed as a ratio of llama.cpp's TQ2_0 kernels, measured in the same run on
+ * the same model, is bench/cpu-anchor.ts's job.
  */
 
 import { existsSync } from 'node:fs';
@@ -30,7 +30,6 @@ const tokens = Number(values.tokens);
 const threads = values.threads ? Number(values.threads) : availableParallelism();
 const preset = values.preset as TestModelPresetName;
 const promptLen = Number(values.prompt);
-const LLAMA_CPP_TQ2_0 = 53.7;
 
 const dir = `build/bench/${preset}`;
 if (!existsSync(`${dir}/config.json`)) {
@@ -62,13 +61,12 @@ const result = {
   decode_tokens_per_s: +(tokens / decodeSeconds).toFixed(2),
   ms_per_token: +((decodeSeconds / tokens) * 1000).toFixed(1),
   peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
-  vs_llama_cpp_tq2_0: +(tokens / decodeSeconds / LLAMA_CPP_TQ2_0).toFixed(3),
 };
 if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
 else {
   process.stdout.write(
     `${preset}: load ${result.load_seconds} s, prefill ${result.prefill_tokens_per_s} tok/s, ` +
       `decode ${result.decode_tokens_per_s} tok/s (${result.ms_per_token} ms/token, ${threads} threads), ` +
-      `peak RSS ${result.peak_rss_mib} MiB; ${result.vs_llama_cpp_tq2_0}x llama.cpp TQ2_0 (53.7 tok/s)\n`,
+      `peak RSS ${result.peak_rss_mib} MiB\n`,
   );
 }
