@@ -70,15 +70,14 @@ describe('tellme CLI contract', () => {
     expect(typeof j['parameters']).toBe('number');
   });
 
-  it('has --help on every command, and bad input exits non-zero with the message on stderr', async () => {
+  // --help of every command, in-process: test/cli/conventions.test.ts.
+  it('has --help, and bad input exits non-zero with the message on stderr', async () => {
     const top = await tellme('--help');
     const names = [...top.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((m) => m[1]!).filter((n) => n !== 'help');
     expect(names).toEqual(expect.arrayContaining(['inspect', 'convert', 'plan', 'generate', 'logits', 'eval', 'make-test-model']));
-    for (const n of names) {
-      const h = await tellme(n, '--help');
-      expect(h.exitCode, n).toBe(0);
-      expect(h.stdout, n).toMatch(/^Usage: tellme /);
-    }
+    const h = await tellme('generate', '--help');
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toMatch(/^Usage: tellme generate /);
     for (const args of [
       ['logits', '--model', '/nonexistent', '--ids', '1'],
       ['logits', '--model', noTok, '--ids', 'a,b'],
