@@ -39,7 +39,7 @@ function sameBits(a: Float32Array, b: Float32Array): string | null {
 
 describe('golden model from an image == golden model from the checkpoint, bit for bit', () => {
   it('covers every tiny preset', () => {
-    expect([...TINY].sort()).toEqual(['1bitllm-tiny', 'bitnet-tiny-master', 'bitnet-tiny-packed', 'hf1bitllm-tiny']);
+    expect([...TINY].sort()).toEqual(['1bitllm-tiny', '1bitllm-tiny-tied', 'bitnet-tiny-master', 'bitnet-tiny-packed', 'hf1bitllm-tiny']);
   });
 
   for (const preset of TINY) {

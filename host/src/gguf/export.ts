@@ -12,7 +12,7 @@ import { EMBED_NAME } from '../checkpoint/names.js';
 import { forEachF32Chunk } from '../checkpoint/safetensors.js';
 import type { Checkpoint } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
-import { LAYER_NORM_ROLES, LINEAR_NAMES, type LayerNormRole, type LinearName } from '../model/spec.js';
+import { LAYER_NORM_ROLES, LINEAR_NAMES, linearShape, type LayerNormRole, type LinearName } from '../model/spec.js';
 import { BITNET_ARCH, OUTPUT_NORM, TOKEN_EMBD, bitnetHyperparameters, bitnetProblems, linearTensorName, normTensorName } from './bitnet.js';
 import { GGML_TYPES, packFloatRows, packTernaryRows, rowBytes, type FloatTypeName, type TernaryTypeName } from './blocks.js';
 import { gguf, layoutGguf, writeGguf, type GgufTensorInfo, type GgufValue } from './container.js';
@@ -130,8 +130,7 @@ export async function exportGguf(ckpt: Checkpoint, outPath: string, opts: Export
   let scaleMaxRelError = 0;
   const linear = (l: number, name: LinearName) => {
     const tname = linearTensorName(l, name);
-    const rows = name === 'gate_proj' || name === 'up_proj' ? spec.intermediateSize : name === 'k_proj' || name === 'v_proj' ? spec.numKvHeads * spec.headDim : h;
-    const cols = name === 'down_proj' ? spec.intermediateSize : h;
+    const { rows, cols } = linearShape(spec, name);
     jobs.push({
       info: { name: tname, type: ternary, dims: [cols, rows] },
       produce: () => {
