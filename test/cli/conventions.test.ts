@@ -31,6 +31,9 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** Commands whose result is a report of checks, printed (each failed check with its own fix) before they exit 1. */
+const REPORTS_BEFORE_FAILING = new Set(['doctor']);
+
 /** A valid value for each required option a command may have; a new required option needs one here. */
 function sampleValue(o: Option): string {
   const values: Record<string, () => string> = {
@@ -122,7 +125,7 @@ describe('every command follows the conventions', () => {
         it('the model: a missing path, and two different models, are errors in the one style', async () => {
           const missing = await tellme(name, path.join(tmp, 'no-such-model'), ...requiredArgs(cmd));
           expect(missing.exitCode).toBe(1);
-          expect(missing.stdout).toBe('');
+          if (!REPORTS_BEFORE_FAILING.has(name)) expect(missing.stdout).toBe('');
           expect(missing.stderr).toMatch(ERROR_STYLE);
           const two = await tellme(name, model, '--model', path.join(tmp, 'other'), ...requiredArgs(cmd));
           expect(two.exitCode).toBe(1);

@@ -16,6 +16,7 @@ import type { GoldenModel } from '../../golden/model.js';
 import { goldenSession } from '../../golden/session.js';
 import { generate } from '../../runtime/generate.js';
 import { commandTarget, connectBoard, modelOnBoard, withInterrupt } from '../board-session.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { BOARD_OPTION_HELP, loadGolden, openModel, requireTokenizer } from '../model-source.js';
 import { parseFloatOption, parseIntOption } from '../options.js';
 import { withTargetOptions, type TargetOptionFlags } from '../target-options.js';
@@ -91,7 +92,7 @@ export class Conversation {
   next(user: string, context: number): { prompt: number[]; reset: boolean } {
     this.messages.push({ role: 'user', content: user });
     const text = this.tok.applyChatTemplate(this.messages, { addGenerationPrompt: true });
-    if (text === null) throw new TellmeError('E_TOKENIZER', 'the model has no chat_template in tokenizer_config.json', 'use tellme generate --prompt instead');
+    if (text === null) throw new TellmeError('E_TOKENIZER', 'the model has no chat_template in tokenizer_config.json', 'Use tellme generate --prompt instead.');
     const full = this.tok.encode(text, { addSpecialTokens: false });
     if (full.length > context) {
       throw new TellmeError('E_USAGE', `the conversation (${full.length} tokens) no longer fits the context (${context})`, 'type /reset to start a new conversation, or pass a larger --context');
@@ -114,20 +115,22 @@ export class Conversation {
 }
 
 export function register(program: Command): void {
-  withTargetOptions(program.command('chat'))
-    .description('chat with a model (its chat template), on the golden model or on a board; the KV cache is kept across turns')
-    .requiredOption('-m, --model <path>', 'checkpoint directory or model image (with a tokenizer and a chat template)')
+  const cmd = withTargetOptions(program.command('chat')).description(
+    'chat with a model (its chat template), on the golden model or on a board; the KV cache is kept across turns',
+  );
+  addModelInput(cmd, 'checkpoint directory or model image (with a tokenizer and a chat template)')
     .option('--system <text>', 'a system message')
-    .option('-n, --max-new-tokens <n>', 'tokens per answer at most', parseIntOption('--max-new-tokens', 1), 256)
-    .option('-t, --temperature <t>', 'sampling temperature; 0 is greedy', parseFloatOption('--temperature', 0, 100), 0)
-    .option('--top-k <k>', 'keep the k most likely tokens (0: off)', parseIntOption('--top-k', 0), 0)
-    .option('--top-p <p>', 'nucleus sampling mass (1: off)', parseFloatOption('--top-p', Number.MIN_VALUE, 1), 1)
-    .option('--seed <s>', 'PRNG seed; turn k uses seed + k', parseIntOption('--seed', 0, 2 ** 32 - 1), 0)
-    .option('--board <name>', BOARD_OPTION_HELP)
-    .option('--threads <n>', 'compute threads for the golden model (default: all cores)', parseIntOption('--threads', 1, 64))
-    .option('--context <n>', 'context length (default: the model\'s)', parseIntOption('--context', 1))
+    .option(SHARED_OPTIONS['max-new-tokens'], 'tokens per answer at most', parseIntOption('--max-new-tokens', 1), 256)
+    .option(SHARED_OPTIONS.temperature, 'sampling temperature; 0 is greedy', parseFloatOption('--temperature', 0, 100), 0)
+    .option(SHARED_OPTIONS['top-k'], 'keep the k most likely tokens (0: off)', parseIntOption('--top-k', 0), 0)
+    .option(SHARED_OPTIONS['top-p'], 'nucleus sampling mass (1: off)', parseFloatOption('--top-p', Number.MIN_VALUE, 1), 1)
+    .option(SHARED_OPTIONS.seed, 'PRNG seed; turn k uses seed + k', parseIntOption('--seed', 0, 2 ** 32 - 1), 0)
+    .option(SHARED_OPTIONS.board, BOARD_OPTION_HELP)
+    .option(SHARED_OPTIONS.threads, 'compute threads for the golden model (default: all cores)', parseIntOption('--threads', 1, 64))
+    .option(SHARED_OPTIONS.context, 'positions of the RoPE table and KV cache (default: the model\'s, at most 4096)', parseIntOption('--context', 1))
     .addHelpText('after', '\nType a message and Enter; /reset starts a new conversation, /exit (or end of input) leaves.\n')
-    .action(async (f: ChatFlags) => {
+    .action(async (model: string | undefined, f: ChatFlags) => {
+      f.model = modelPath(model, f, 'chat')!;
       const m = openModel(f.model, f.board !== undefined && commandTarget(f) === null ? { board: f.board } : {});
       const tok = requireTokenizer(m);
       const target = commandTarget(f);

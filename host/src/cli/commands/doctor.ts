@@ -16,6 +16,7 @@ import { xdmaPaths } from '../../transport/pcie.js';
 import { listSerialPorts } from '../../transport/serial.js';
 import { vboardExecutable } from '../../transport/sim.js';
 import { commandTarget, connectBoard } from '../board-session.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { withTargetOptions, type TargetOptionFlags } from '../target-options.js';
 
 type Status = 'ok' | 'warn' | 'fail';
@@ -76,9 +77,20 @@ async function machineChecks(f: DoctorFlags): Promise<Check[]> {
   return out;
 }
 
+/** Without a board, --model is still checked: the image must open (and pass its checksums). */
+function imageCheck(file: string): Check {
+  try {
+    const img = openImage(file);
+    return { name: 'model image', status: 'ok', detail: `${file} is a valid image for ${img.hw.config.name}` };
+  } catch (e) {
+    const err = e as Error & { fix?: string };
+    return { name: 'model image', status: 'fail', detail: err.message, ...(err.fix ? { fix: err.fix } : {}) };
+  }
+}
+
 async function boardChecks(f: DoctorFlags): Promise<Check[]> {
   const target = commandTarget(f);
-  if (!target) return [];
+  if (!target) return f.model !== undefined ? [imageCheck(f.model)] : [];
   const out: Check[] = [];
   let board;
   try {
@@ -136,12 +148,15 @@ async function boardChecks(f: DoctorFlags): Promise<Check[]> {
 }
 
 export function register(program: Command): void {
-  withTargetOptions(program.command('doctor'), { imageOnBoard: false })
-    .description('check this machine (tools, serial ports and permissions, the XDMA driver, the virtual board) and, with a target, the board (firmware, hardware set, clock, buffers, link)')
-    .option('--board <name>', "the virtual board's hardware set with --sim (default kv260)")
-    .option('-m, --model <image>', "also check that this model image is for the board's hardware set")
-    .option('--json', 'print {"checks": [...], "ok": bool}')
-    .action(async (f: DoctorFlags) => {
+  const cmd = withTargetOptions(program.command('doctor'), { imageOnBoard: false }).description(
+    'check this machine (tools, serial ports and permissions, the XDMA driver, the virtual board) and, with a target, the board (firmware, hardware set, clock, buffers, link)',
+  );
+  addModelInput(cmd, "a model image: also check that it is for the board's hardware set")
+    .option(SHARED_OPTIONS.board, "the virtual board's hardware set with --sim (default kv260)")
+    .option(SHARED_OPTIONS.json, 'print {"checks": [...], "ok": bool}')
+    .action(async (model: string | undefined, f: DoctorFlags) => {
+      const m = modelPath(model, f, 'doctor', false);
+      if (m !== undefined) f.model = m;
       const checks = [...(await machineChecks(f)), ...(await boardChecks(f))];
       const ok = checks.every((c) => c.status !== 'fail');
       if (f.json) {
@@ -154,7 +169,7 @@ export function register(program: Command): void {
       }
       const failed = checks.filter((c) => c.status === 'fail');
       if (failed.length > 0) {
-        throw new TellmeError('E_DEVICE', `${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.map((c) => c.name).join(', ')}`, 'fix what the lines marked "fail" say, then run tellme doctor again');
+        throw new TellmeError('E_DEVICE', `${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.map((c) => c.name).join(', ')}`, 'Fix what the lines marked "fail" say, then run tellme doctor again.');
       }
     });
 }
