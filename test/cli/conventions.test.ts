@@ -41,6 +41,8 @@ function sampleValue(o: Option): string {
     '--output': () => path.join(tmp, `out-${Math.random().toString(36).slice(2)}`),
     '--preset': () => 'bitnet-tiny-packed',
     '--prompt': () => 'hi',
+    // Not a real target: these checks must never start a simulation.
+    '--target': () => 'no-such-target',
   };
   const v = values[o.long!];
   if (!v) throw new Error(`no sample value for the required option ${o.flags}: add one to sampleValue in test/cli/conventions.test.ts`);

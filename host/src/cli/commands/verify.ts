@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { VERIFY_TARGETS, type VerifyResult } from '../../verify/targets.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { parseFloatOption, parseIntOption } from '../options.js';
 
 export interface VerifyCommandOptions {
@@ -44,21 +45,19 @@ export async function runVerify(opts: VerifyCommandOptions, write: (s: string) =
 }
 
 export function register(program: Command): void {
-  program
-    .command('verify')
-    .description('check an implementation of the accelerator against the golden model, bit for bit')
-    .requiredOption('-t, --target <name>', `what to verify: ${Object.entries(VERIFY_TARGETS).map(([k, v]) => `${k} (${v.summary})`).join('; ')}`)
-    .option('-m, --model <path>', 'checkpoint directory or model image')
-    .option('-b, --board <name|file>', 'hardware build for a checkpoint (default kv260; an image brings its own)')
+  const cmd = program.command('verify').description('check an implementation of the accelerator against the golden model, bit for bit');
+  addModelInput(cmd, 'checkpoint directory or model image')
+    .requiredOption('--target <name>', `what to verify: ${Object.entries(VERIFY_TARGETS).map(([k, v]) => `${k} (${v.summary})`).join('; ')}`)
+    .option(SHARED_OPTIONS.board, 'hardware build for a checkpoint (default kv260; an image brings its own)')
     .option('--seeds <n>', 'activation seeds per weight tile and pass', parseIntOption('--seeds', 1, 1000))
     .option('--prefill-tokens <n>', 'tokens of the prefill block', parseIntOption('--prefill-tokens', 1, 4096))
     .option('--stall <p>', 'probability of an idle / refused cycle on every stream (0 = full rate)', parseFloatOption('--stall', 0, 0.95))
-    .option('--json', 'print one JSON object: {"target", "cases", "mismatches", "pass", "cycles", ...}')
+    .option(SHARED_OPTIONS.json, 'print one JSON object: {"target", "cases", "mismatches", "pass", "cycles", ...}')
     .addHelpText(
       'after',
-      '\nExamples:\n  tellme verify --target rtl --model models/tellme-shakespeare-6l --json\n  tellme verify --target rtl --model model.tlm --seeds 3\n\nExit status: 0 when everything matched, 1 on any difference or a usage error.',
+      '\nExamples:\n  tellme verify models/tellme-shakespeare-6l --target rtl --json\n  tellme verify --target rtl --model model.tlm --seeds 3\n\nExit status: 0 when everything matched, 1 on any difference or a usage error.',
     )
-    .action(async (opts: VerifyCommandOptions) => {
-      await runVerify(opts);
+    .action(async (model: string | undefined, opts: VerifyCommandOptions) => {
+      await runVerify({ ...opts, model: modelPath(model, opts, 'verify')! });
     });
 }
