@@ -18,7 +18,7 @@ yosys -q -l "$out/yosys.log" -p "
   hierarchy -top $top
   synth_xilinx -family xcup -uram -flatten -top $top
   tee -q -o $out/stat.txt stat
-" >/dev/null
+" >/dev/null 2>"$out/warnings.txt"
 # Cell counts of the flattened top: "     NAME   COUNT" lines.
 awk '/Number of cells:/ {on=1; next} on && NF==2 && $2 ~ /^[0-9]+$/ {print $1, $2} on && NF==0 {if (seen) exit} {if (on && NF==2) seen=1}' "$out/stat.txt" > "$out/cells.txt"
 python3 - "$out/cells.txt" "$board" "$top" <<'PY'

@@ -11,11 +11,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../host/src/checkpoint/open.js';
+import { TellmeError } from '../../host/src/errors.js';
 import { loadHwConfig } from '../../host/src/hwconfig/load.js';
+import { convertCheckpoint } from '../../host/src/image/writer.js';
 import { Rng } from '../../host/src/testmodels/prng.js';
 import { refusalJob, writeCaseFile, type EncodedJob, type TlmmJob } from '../../host/src/verify/rtl-case.js';
 import { ensureRtlSim, runRtlSim, type RtlSimResult } from '../../host/src/verify/rtl-sim.js';
 import { activations, ternaryMatrix, type ActKind, type WeightKind } from '../../host/src/verify/random-jobs.js';
+import { verifyRtl } from '../../host/src/verify/rtl-target.js';
 
 const hw = loadHwConfig('kv260');
 let sim: string;
@@ -109,4 +113,14 @@ describe('TLMM engine (Verilator) vs golden TLMM', () => {
     expect(j).toMatchObject({ target: 'rtl', cases: 84, mismatches: 0, pass: true });
     expect(j['cycles']).toBeGreaterThan(0);
   }, 900_000);
+
+  it('an image: the engine loads the image\'s own DDR beat streams; a foreign --board or a board without an RTL engine is refused', async () => {
+    const image = path.join(dir, 'demo.tlm');
+    await convertCheckpoint(openCheckpoint('models/tellme-shakespeare-6l'), image, { hw });
+    const r = await verifyRtl({ model: image, stall: 0.2 });
+    expect(r).toMatchObject({ target: 'rtl', cases: 84, mismatches: 0, protocol_errors: 0, pass: true });
+    const refused = async (o: Parameters<typeof verifyRtl>[0]) => verifyRtl(o).then(() => null, (e: unknown) => e as TellmeError);
+    expect((await refused({ model: image, board: 'kv260-paper' }))?.message).toContain('was converted for kv260, not kv260-paper');
+    expect((await refused({ model: 'models/tellme-shakespeare-6l', board: 'kv260-paper' }))?.message).toContain('board kv260-paper has no Verilated TLMM engine');
+  }, 600_000);
 });

@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "zcu104";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "00d4c328fb9add8c56768c2cecb53d41244088abedb36db321a88fc668f1c6ef";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "51e236b35f703f7bcd563fbe303dc365d505e1e4583c2f5f9e5ff73a51452265";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "kv260";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'h3f4e0651d2151017a0c29b7361be44fdee013bd5e564e9b3a713773a0f665b55;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h470b41463484c689032dd8733f15a976745c66f1c36ce27b7acdde1a1cb3a8be;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)

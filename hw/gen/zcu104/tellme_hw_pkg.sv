@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "zcu104";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'h00d4c328fb9add8c56768c2cecb53d41244088abedb36db321a88fc668f1c6ef;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h51e236b35f703f7bcd563fbe303dc365d505e1e4583c2f5f9e5ff73a51452265;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)
