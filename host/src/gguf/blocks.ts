@@ -40,7 +40,8 @@ export const GGML_TYPES: Readonly<Record<GgmlTypeName, GgmlType>> = {
 /** Bytes of one row of n elements; n must be a whole number of blocks. */
 export function rowBytes(type: GgmlType, n: number, what: string): number {
   if (n % type.blockElements !== 0) {
-    throw new TellmeError('E_USAGE', `${what}: rows of ${n} elements cannot be stored as ${type.name}, whose blocks hold ${type.blockElements}`);
+    throw new TellmeError('E_USAGE', `${what}: rows of ${n} elements cannot be stored as ${type.name}, whose blocks hold ${type.blockElements}`,
+      'export a model whose hidden and FFN sizes are multiples of the block size, or choose another --type');
   }
   return (n / type.blockElements) * type.blockBytes;
 }

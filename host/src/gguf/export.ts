@@ -196,7 +196,8 @@ export async function exportGguf(ckpt: Checkpoint, outPath: string, opts: Export
 function embeddingBytes(ckpt: Checkpoint, typeName: FloatTypeName): Uint8Array {
   const { vocabSize: rows, hiddenSize: cols } = ckpt.spec;
   const info = ckpt.tensors.get(EMBED_NAME);
-  if (!info) throw new TellmeError('E_CHECKPOINT', `${ckpt.dir}: no tensor ${EMBED_NAME}`);
+  if (!info) throw new TellmeError('E_CHECKPOINT', `${ckpt.dir}: no tensor ${EMBED_NAME}`,
+    'check that the directory holds the whole checkpoint (every safetensors shard named by its index)');
   const perRow = rowBytes(GGML_TYPES[typeName], cols, EMBED_NAME);
   const out = new Uint8Array(rows * perRow);
   const chunkRows = Math.max(1, Math.floor((1 << 20) / cols));
