@@ -250,7 +250,7 @@ describe('tellme export-gguf -> llama.cpp', () => {
     for (const victim of ['model.safetensors', 'config.json', 'tokenizer.json']) {
       const f = path.join(ckpt.dir, victim);
       const before = crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-      await expect(exportGguf(ckpt, f)).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/is one of the checkpoint's own files/) });
+      await expect(exportGguf(ckpt, f)).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/is one of this command's inputs/) });
       expect(crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex')).toBe(before);
     }
     expect(fs.readdirSync(ckpt.dir).filter((n) => n.includes('partial'))).toEqual([]);
@@ -269,8 +269,8 @@ describe('tellme export-gguf -> llama.cpp', () => {
     expect(fs.statSync(out).size).toBe((JSON.parse(ok.stdout) as { bytes: number }).bytes);
     const bad = await tellme('export-gguf', '--model', ckpt.dir, '-o', path.join(ckpt.dir, 'config.json'));
     expect(bad.exitCode).toBe(1);
-    expect(bad.stderr).toMatch(/is one of the checkpoint's own files/);
-    expect(bad.stderr).toMatch(/fix: Pass another -o path/);
+    expect(bad.stderr).toMatch(/is one of this command's inputs/);
+    expect(bad.stderr).toMatch(/fix: Pass an output path outside the files the command reads/);
     const badType = await tellme('export-gguf', '--model', ckpt.dir, '-o', out, '--type', 'q4_0');
     expect(badType.exitCode).not.toBe(0);
     expect(badType.stderr).toMatch(/--type must be one of tq2_0, tq1_0/);

@@ -8,10 +8,12 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkpointInputFiles } from '../checkpoint/files.js';
 import { EMBED_NAME } from '../checkpoint/names.js';
 import { forEachF32Chunk } from '../checkpoint/safetensors.js';
 import type { Checkpoint } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
+import { checkOutputFile } from '../files/output.js';
 import { LAYER_NORM_ROLES, LINEAR_NAMES, linearShape, type LayerNormRole, type LinearName } from '../model/spec.js';
 import { BITNET_ARCH, OUTPUT_NORM, TOKEN_EMBD, bitnetHyperparameters, bitnetProblems, linearTensorName, normTensorName } from './bitnet.js';
 import { GGML_TYPES, packFloatRows, packTernaryRows, rowBytes, type FloatTypeName, type TernaryTypeName } from './blocks.js';
@@ -52,38 +54,6 @@ export interface ExportGgufResult {
   seconds: number;
 }
 
-/** The files a checkpoint export reads (an output path must be none of them). */
-function inputFiles(ckpt: Checkpoint): string[] {
-  const side = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'chat_template.jinja', 'model.safetensors.index.json'];
-  return [...new Set([...side.map((f) => path.join(ckpt.dir, f)), ...[...ckpt.tensors.values()].map((t) => t.file)])];
-}
-
-function sameFile(a: string, b: string): boolean {
-  if (path.resolve(a) === path.resolve(b)) return true;
-  try {
-    const sa = fs.statSync(a);
-    const sb = fs.statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
-  }
-}
-
-/** Refuse an output path that is a directory, lies in a missing directory, or is one of the inputs. */
-function checkOutput(out: string, ckpt: Checkpoint): void {
-  const dir = path.dirname(out);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new TellmeError('E_NOT_FOUND', `output directory ${dir} does not exist`, 'Create the directory first, or pass another -o path.');
-  }
-  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) {
-    throw new TellmeError('E_USAGE', `${out} is a directory; the GGUF model is one file`, 'Pass a file name, e.g. -o model.gguf.');
-  }
-  const clash = inputFiles(ckpt).find((f) => sameFile(out, f));
-  if (clash) {
-    throw new TellmeError('E_USAGE', `the output ${out} is one of the checkpoint's own files (${clash}); writing it would destroy the input`, 'Pass another -o path, e.g. -o model.gguf outside the checkpoint directory.');
-  }
-}
-
 export async function exportGguf(ckpt: Checkpoint, outPath: string, opts: ExportGgufOptions = {}): Promise<ExportGgufResult> {
   const t0 = performance.now();
   const spec = ckpt.spec;
@@ -101,8 +71,7 @@ export async function exportGguf(ckpt: Checkpoint, outPath: string, opts: Export
       "llama.cpp's bitnet architecture runs 1bitLLM-style checkpoints (SwiGLU, sub-norms, tied embedding, hidden and FFN sizes multiples of 256); run this model with `tellme generate` instead.",
     );
   }
-  const out = path.resolve(outPath);
-  checkOutput(out, ckpt);
+  const out = checkOutputFile(outPath, { inputs: checkpointInputFiles(ckpt), what: 'the GGUF file' });
 
   const ternary = GGML_TYPES[type.toUpperCase() as TernaryTypeName];
   const embType = GGML_TYPES[embeddingType.toUpperCase() as FloatTypeName];

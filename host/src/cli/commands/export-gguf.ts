@@ -7,6 +7,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { EMBEDDING_TYPES, WEIGHT_TYPES, exportGguf, type ExportGgufResult, type GgufEmbeddingType, type GgufWeightType } from '../../gguf/export.js';
 import { TellmeError } from '../../errors.js';
+import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { openModel, requireCheckpoint } from '../model-source.js';
 import { progressBar } from '../progress.js';
 import { mib } from './convert.js';
@@ -66,16 +67,18 @@ export async function runExportGguf(opts: ExportGgufCommandOptions, write: (s: s
   return result;
 }
 
+const DESCRIPTION = "export a checkpoint as a GGUF file for llama.cpp's bitnet architecture (CPU inference): ternary weights exactly, as TQ2_0 or TQ1_0";
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('export-gguf')
-    .description("export a checkpoint as a GGUF file for llama.cpp's bitnet architecture (CPU inference): ternary weights exactly, as TQ2_0 or TQ1_0")
-    .requiredOption('-m, --model <dir>', 'Hugging Face checkpoint directory (1bitLLM-style: SwiGLU, sub-norms, tied embedding)')
-    .requiredOption('-o, --output <file>', 'GGUF file to write (replaced if it exists; never one of the checkpoint files)')
+    .description(DESCRIPTION);
+  addModelInput(cmd, 'Hugging Face checkpoint directory (1bitLLM-style: SwiGLU, sub-norms, tied embedding)')
+    .requiredOption(SHARED_OPTIONS.output, 'GGUF file to write (replaced if it exists; never one of the checkpoint files)')
     .option('--type <type>', `ternary block type: ${WEIGHT_TYPES.join(' (2.06 bits/weight, faster) or ')} (1.69 bits/weight)`, choice('--type', WEIGHT_TYPES), 'tq2_0')
     .option('--embedding-type <type>', `type of the embedding, which llama.cpp also uses as the output head: ${EMBEDDING_TYPES.join(', ')}`, choice('--embedding-type', EMBEDDING_TYPES), 'q8_0')
     .option('--no-tokenizer', 'leave the tokenizer out (llama.cpp then takes token ids only)')
-    .option('--json', 'print the summary as one JSON object')
+    .option(SHARED_OPTIONS.json, 'print the summary as one JSON object')
     .addHelpText(
       'after',
       [
@@ -86,12 +89,12 @@ export function register(program: Command): void {
         '(microsoft/bitnet-b1.58-2B-4T), models without sub-norms (HF1BitLLM), untied heads.',
         '',
         'Examples:',
-        '  tellme export-gguf --model ./bitnet_b1_58-large -o large.tq2_0.gguf',
-        '  tellme export-gguf --model ./bitnet_b1_58-large -o large.tq1_0.gguf --type tq1_0 --embedding-type f16',
+        '  tellme export-gguf ./bitnet_b1_58-large -o large.tq2_0.gguf',
+        '  tellme export-gguf ./bitnet_b1_58-large -o large.tq1_0.gguf --type tq1_0 --embedding-type f16',
         '  llama-cli -m large.tq2_0.gguf -p "The capital of France is" -n 32',
       ].join('\n'),
     )
-    .action(async (opts: ExportGgufCommandOptions) => {
-      await runExportGguf(opts);
+    .action(async (model: string | undefined, opts: ExportGgufCommandOptions) => {
+      await runExportGguf({ ...opts, model: modelPath(model, opts, 'export-gguf')! });
     });
 }
