@@ -4,14 +4,14 @@
 
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
-APT_PACKAGES := clang lld wabt clang-tidy make g++ socat verilator yosys
+APT_PACKAGES := clang lld wabt clang-tidy make g++ verilator yosys gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libclang-rt-14-dev
 
 .PHONY: all deps apt npm build wasm demo test clean help build-dir hwgen rtl-lint rtl-sim
 
 all: build
 
 help:
-	@echo "make demo   - convert the bundled model and generate text with the golden model"
+	@echo "make demo   - convert the bundled model, generate text on the virtual board, check it against the golden model"
 	@echo "make test   - install what the tests need and run the whole suite"
 	@echo "make build  - compile the TypeScript CLI into dist/"
 	@echo "make wasm   - rebuild host/wasm/kernels.wasm from kernels.c (needs clang, lld)"
@@ -90,7 +90,7 @@ rtl-lint:
 build-dir:
 	@mkdir -p build
 
-demo: deps build
+demo: deps build vboard
 	./tools/demo.sh
 
 test: deps build
@@ -137,3 +137,83 @@ $(HLS_OUT)/dequant_tb: hls/src/dequant.cpp
 $(HLS_OUT)/linear_bench: hls/src/tlmm_engine_hls.cpp hls/src/weight_loader.cpp hls/src/rmsmax.cpp hls/src/quantize.cpp hls/src/dequant.cpp
 
 -include $(wildcard $(HLS_OUT)/*.d)
+
+# --- Firmware (firmware/, C11) and the virtual board (sim/vboard) -------------------------------
+# The firmware's portable part (app, drv, generated bindings) builds for x86-64 and, cross, for
+# aarch64 (the KV260's Cortex-A53; its unit tests run under qemu-aarch64, so the NEON head runs).
+# The virtual board links it with the sim HAL and the simulated accelerator (sim/accel). Same
+# numerics flags as the HLS C-sim: no contraction, no fast-math.
+FW_OUT := build/firmware
+FW_INC := -Ifirmware/app -Ifirmware/drv -Ifirmware/hal -Ifirmware/gen -Ihls/include
+FW_WARN := -Wall -Wextra -Werror
+FW_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 $(FW_WARN) $(HLS_FP) $(FW_INC)
+FW_CORE := $(sort $(wildcard firmware/app/*.c)) firmware/drv/tl_accel.c firmware/gen/tl_protocol.c firmware/hal/tl_hal_time.c
+FW_TEST := $(sort $(wildcard firmware/test/*.c))
+FW_DEPS := $(wildcard firmware/*/*.h) $(wildcard hls/include/*.h)
+AARCH64_CC := aarch64-linux-gnu-gcc
+QEMU_AARCH64 := qemu-aarch64 -L /usr/aarch64-linux-gnu
+
+.PHONY: firmware fw-test vboard fuzz-build fuzz
+firmware: $(FW_OUT)/x86_64/fw_unit $(FW_OUT)/aarch64/fw_unit
+
+$(FW_OUT)/x86_64/fw_unit: $(FW_CORE) $(FW_TEST) $(FW_DEPS)
+	@mkdir -p $(@D)
+	gcc $(FW_CFLAGS) -Ifirmware/test $(FW_CORE) $(FW_TEST) -o $@.tmp$$$$ -pthread -lm && mv -f $@.tmp$$$$ $@
+
+$(FW_OUT)/aarch64/fw_unit: $(FW_CORE) $(FW_TEST) $(FW_DEPS)
+	@mkdir -p $(@D)
+	$(AARCH64_CC) $(FW_CFLAGS) -Ifirmware/test $(FW_CORE) $(FW_TEST) -o $@.tmp$$$$ -pthread -lm && mv -f $@.tmp$$$$ $@
+
+fw-test: firmware
+	$(FW_OUT)/x86_64/fw_unit
+	$(QEMU_AARCH64) $(FW_OUT)/aarch64/fw_unit
+
+# The virtual board (docs/protocol.md §11): build/vboard/tellme-vboard, the firmware with the sim
+# HAL over the simulated accelerator (sim/accel). Its TLMM engine is the C++ model (--fidelity csim)
+# or the Verilated hw/rtl tlmm_engine of VB_RTL_BOARD (--fidelity rtl), both linked in.
+VB_OUT := build/vboard
+VB_RTL_BOARD ?= kv260
+VB_RTL_DIR := $(VB_OUT)/rtl-$(VB_RTL_BOARD)
+VERILATOR_INC := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)/include
+VB_CXXFLAGS := -std=c++17 -O2 $(FW_WARN) $(HLS_FP) $(FW_INC) -Isim/accel -pthread
+VB_CXX := sim/accel/accel_model.cpp sim/accel/tile_engine_csim.cpp
+VB_DEPS := $(FW_DEPS) $(wildcard sim/accel/*.h sim/accel/*.hpp)
+
+vboard: $(VB_OUT)/tellme-vboard
+
+# The Verilated engine as a library (same flags as rtl-sim, without the testbench).
+$(VB_RTL_DIR)/Vtlmm_engine__ALL.a: hw/gen/$(VB_RTL_BOARD)/tellme_hw_pkg.sv $(RTL_SV) $(RTL_VLT)
+	@mkdir -p $(VB_RTL_DIR)
+	verilator --cc --build -j 2 $(VERILATOR_FLAGS) --top-module tlmm_engine -Mdir $(VB_RTL_DIR) \
+	  $(RTL_VLT) hw/gen/$(VB_RTL_BOARD)/tellme_hw_pkg.sv $(RTL_SV) > $(VB_RTL_DIR)/build.log 2>&1 \
+	  || { tail -40 $(VB_RTL_DIR)/build.log; exit 1; }
+
+# Objects go to a directory of this make process (concurrent test workers may build at once).
+$(VB_OUT)/tellme-vboard: $(FW_CORE) firmware/hal/tl_hal_sim.c sim/vboard/vboard_main.c $(VB_CXX) sim/accel/tile_engine_rtl.cpp \
+    $(VB_DEPS) $(VB_RTL_DIR)/Vtlmm_engine__ALL.a hls/gen/$(VB_RTL_BOARD)/config.hpp
+	@mkdir -p $(VB_OUT)
+	@set -e; obj=$$(mktemp -d $(VB_OUT)/obj.XXXXXX); trap 'rm -rf $$obj' EXIT; objs=""; \
+	for f in $(FW_CORE) firmware/hal/tl_hal_sim.c sim/vboard/vboard_main.c; do \
+	  o=$$obj/$$(basename $$f .c).o; gcc $(FW_CFLAGS) -Isim/accel -c $$f -o $$o; objs="$$objs $$o"; done; \
+	for f in $(VB_CXX); do \
+	  o=$$obj/$$(basename $$f .cpp).o; g++ $(VB_CXXFLAGS) -c $$f -o $$o; objs="$$objs $$o"; done; \
+	g++ $(VB_CXXFLAGS) -DVB_RTL_BOARD='"$(VB_RTL_BOARD)"' -I$(VB_RTL_DIR) -Ihls/gen/$(VB_RTL_BOARD) -isystem $(VERILATOR_INC) \
+	  -c sim/accel/tile_engine_rtl.cpp -o $$obj/tile_engine_rtl.o; \
+	for f in verilated.cpp verilated_threads.cpp; do \
+	  g++ -std=c++17 -O2 -isystem $(VERILATOR_INC) -c $(VERILATOR_INC)/$$f -o $$obj/$${f%.cpp}.o; done; \
+	g++ -o $@.tmp$$$$ $$objs $$obj/tile_engine_rtl.o $(VB_RTL_DIR)/Vtlmm_engine__ALL.a $$obj/verilated.o $$obj/verilated_threads.o \
+	  -pthread -lutil -lm && mv -f $@.tmp$$$$ $@
+
+# libFuzzer harness of the frame and message parser (clang, ASan + UBSan; firmware/fuzz).
+# `make fuzz` runs it for FUZZ_SECONDS (CI: bounded); docs/measurements.md records a long run.
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g $(FW_WARN) $(FW_INC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+fuzz-build: $(FW_OUT)/fuzz/fuzz_frames
+
+$(FW_OUT)/fuzz/fuzz_frames: firmware/fuzz/fuzz_frames.c firmware/app/tl_frame.c firmware/app/tl_crc32.c firmware/gen/tl_protocol.c $(FW_DEPS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) $(filter %.c,$^) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+
+fuzz: fuzz-build
+	@mkdir -p $(FW_OUT)/fuzz/corpus
+	$(FW_OUT)/fuzz/fuzz_frames -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FW_OUT)/fuzz/corpus

@@ -11,7 +11,7 @@ import { runHwgen } from '../../host/src/cli/commands/hwgen.js';
 import { TellmeError } from '../../host/src/errors.js';
 import { listBoards, loadHwConfig } from '../../host/src/hwconfig/load.js';
 import { rtlEngineBuilds } from '../../host/src/hwgen/blackbox.js';
-import { generateForBoard, registerMapFiles, staleFiles, writeGenerated } from '../../host/src/hwgen/generate.js';
+import { firmwareBoardFiles, generateForBoard, registerMapFiles, staleFiles, writeGenerated } from '../../host/src/hwgen/generate.js';
 import { hwParams, maxTileRows } from '../../host/src/hwgen/params.js';
 import { projectRoot } from '../../host/src/paths.js';
 import { accumulatorBits } from '../../host/src/tlmm/tables.js';
@@ -42,9 +42,9 @@ describe('tellme hwgen', () => {
   it('the committed files are up to date for every board (run `make hwgen` if this fails)', () => {
     const dir = tmpDir();
     runHwgen({ all: true, output: dir }, () => {});
-    const files = [...listBoards().flatMap((b) => generateForBoard(b)), ...registerMapFiles()];
+    const files = [...listBoards().flatMap((b) => generateForBoard(b)), ...registerMapFiles(), ...firmwareBoardFiles()];
     // package, header and register header for every board, the blackbox JSON where hw/rtl builds the engine
-    expect(files.length).toBe(3 * listBoards().length + 3 + listBoards().filter((b) => rtlEngineBuilds(loadHwConfig(b))).length);
+    expect(files.length).toBe(3 * listBoards().length + 3 + 1 + listBoards().filter((b) => rtlEngineBuilds(loadHwConfig(b))).length);
     for (const f of files) {
       const fresh = fs.readFileSync(path.join(dir, f.path), 'utf8');
       expect(fresh).toBe(f.content);

@@ -10,10 +10,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadHwConfig } from '../hwconfig/load.js';
+import { listBoards, loadHwConfig } from '../hwconfig/load.js';
 import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { projectRoot } from '../paths.js';
 import { emitBlackboxJson, rtlEngineBuilds } from './blackbox.js';
+import { emitFirmwareBoards } from './firmware-boards.js';
 import { emitHlsConfig, emitSvPackage } from './emit.js';
 import { hwParams } from './params.js';
 import { emitRegistersC, emitRegistersHls, emitRegistersSv, emitRegistersTs } from './registers-emit.js';
@@ -51,6 +52,11 @@ export function registerMapFiles(regs: RegisterMap = loadRegisterMap()): Generat
     { path: 'host/src/regmap/registers.ts', content: emitRegistersTs(regs) },
     { path: 'hw/gen/tellme_regs_pkg.sv', content: emitRegistersSv(regs) },
   ];
+}
+
+/** The firmware's table of every bundled build (firmware/gen/tl_boards.h). */
+export function firmwareBoardFiles(): GeneratedFile[] {
+  return [{ path: 'firmware/gen/tl_boards.h', content: emitFirmwareBoards(listBoards().map((b) => loadHwConfig(b))) }];
 }
 
 export function generateForBoard(board: string): GeneratedFile[] {

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
 import { listBoards } from '../../hwconfig/load.js';
-import { generateForBoard, registerMapFiles, staleFiles, writeGenerated, type GeneratedFile } from '../../hwgen/generate.js';
+import { firmwareBoardFiles, generateForBoard, registerMapFiles, staleFiles, writeGenerated, type GeneratedFile } from '../../hwgen/generate.js';
 import { protocolOutputs } from '../../hwgen/protocol.js';
 import { projectRoot } from '../../paths.js';
 import { SHARED_OPTIONS } from '../conventions.js';
@@ -25,7 +25,7 @@ export function runHwgen(opts: HwgenOptions, write: (s: string) => void = (s) =>
     throw new TellmeError('E_USAGE', opts.all ? 'give either --board or --all, not both' : 'no build named', `Pass --board <name|file> or --all (bundled boards: ${listBoards().join(', ')}).`);
   }
   const files: GeneratedFile[] = (opts.all ? listBoards() : [opts.board!]).flatMap((b) => generateForBoard(b));
-  if (opts.all) files.push(...protocolOutputs(), ...registerMapFiles());
+  if (opts.all) files.push(...protocolOutputs(), ...registerMapFiles(), ...firmwareBoardFiles());
   const root = opts.output ?? projectRoot();
   if (opts.check) {
     const stale = staleFiles(files, root);
