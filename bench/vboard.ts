@@ -8,11 +8,12 @@
  *   npx tsx bench/vboard.ts [--model models/tellme-shakespeare-6l] [--tokens 64] [--runs 3]
  *       [--link pty|tcp] [--fidelity csim|rtl] [--json]
  *
- * The virtual board is $TELLME_VBOARD, else build/vboard/tellme-vboard, else the TypeScript
- * reference board (test/helpers/ts-vboard.sh, whose model is the golden model itself: then the
- * difference between the two columns is exactly the protocol and transport).
+ * The virtual board is $TELLME_VBOARD, else build/vboard/tellme-vboard (built here by `make vboard`):
+ * the C firmware over the simulated accelerator, so the board column is the firmware's model and
+ * the protocol and transport together.
  */
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,8 +44,8 @@ const tokens = Number(values.tokens);
 const runs = Number(values.runs);
 const board = 'kv260';
 
-const real = path.resolve('build/vboard/tellme-vboard');
-const exe = process.env.TELLME_VBOARD ?? (fs.existsSync(real) ? real : path.resolve('test/helpers/ts-vboard.sh'));
+if (!process.env.TELLME_VBOARD) execFileSync('make', ['-s', 'vboard'], { stdio: 'inherit' });
+const exe = process.env.TELLME_VBOARD ?? path.resolve('build/vboard/tellme-vboard');
 // Named by the hardware hash, so a changed board profile converts again.
 const image = `build/bench/${path.basename(values.model!)}.${board}.${loadHwConfig(board).hash.slice(0, 12)}.tlm`;
 if (!fs.existsSync(image)) {
@@ -58,7 +59,7 @@ const opts = { temperature: 0, topK: 0, topP: 1, seed: 0, maxNewTokens: tokens, 
 /** The p-quantile of the gaps between consecutive tokens (tokens may arrive in bursts through a pty). */
 const quantile = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))]!;
 
-// Golden model alone (one thread, as the reference board runs it).
+// The golden model alone (one thread).
 const golden = await goldenModelFromImage(openImage(image), { threads: 1 });
 const goldenRuns: { tokPerS: number; msPerToken: number; p90: number }[] = [];
 let goldenIds: number[] = [];

@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testImage, vboardUnderTest, type TestImage } from '../device/helpers.js';
+import { testImage, vboardUnderTest, type TestImage, buildVboardFirst } from '../device/helpers.js';
+
+buildVboardFirst();
 
 function tellme(args: string[], input?: string) {
   return execa('node', ['--import', 'tsx', 'host/src/cli/run.ts', ...args], {

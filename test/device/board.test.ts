@@ -16,7 +16,9 @@ import { openImage } from '../../host/src/image/reader.js';
 import { SimStream } from '../../host/src/transport/sim.js';
 import { TcpStream } from '../../host/src/transport/tcp.js';
 import { loadHwConfig } from '../../host/src/hwconfig/index.js';
-import { goldenIds, testImage, vboardUnderTest, type TestImage } from './helpers.js';
+import { goldenIds, testImage, vboardUnderTest, type TestImage, buildVboardFirst } from './helpers.js';
+
+buildVboardFirst();
 
 let img: TestImage;
 let sim: SimStream;

@@ -1,13 +1,15 @@
 /**
  * Shared setup of the board tests: a small test model and its kv260 image, the golden model's
- * own generation for comparison, and the virtual board under test (the C virtual board when it
- * is built, else the TypeScript reference board of test/helpers/ts-vboard.sh).
+ * own generation for comparison, and the virtual board under test: the C virtual board
+ * (firmware + simulated accelerator, build/vboard/tellme-vboard, built here by `make vboard`;
+ * $TELLME_VBOARD overrides it).
  */
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { openCheckpoint } from '../../host/src/checkpoint/open.js';
 import { loadHwConfig } from '../../host/src/hwconfig/index.js';
 import { convertCheckpoint } from '../../host/src/image/writer.js';
@@ -29,10 +31,23 @@ export function tmpDir(tag: string): string {
   return d;
 }
 
-/** The virtual board executable the tests run. */
+let built: string | null = null;
+/** Building the virtual board from scratch verilates hw/rtl: minutes on a loaded machine. */
+const VBOARD_BUILD_MS = 1_200_000;
+
+/** The virtual board executable the tests run (make caches the build; a failed build fails the test). */
 export function vboardUnderTest(): string {
-  const real = path.join(projectRoot(), 'build', 'vboard', 'tellme-vboard');
-  return process.env.TELLME_VBOARD ?? (fs.existsSync(real) ? real : path.join(projectRoot(), 'test', 'helpers', 'ts-vboard.sh'));
+  if (process.env.TELLME_VBOARD) return process.env.TELLME_VBOARD;
+  if (!built) {
+    execFileSync('make', ['-s', 'vboard'], { cwd: projectRoot(), timeout: VBOARD_BUILD_MS, stdio: ['ignore', 'ignore', 'pipe'] });
+    built = path.join(projectRoot(), 'build', 'vboard', 'tellme-vboard');
+  }
+  return built;
+}
+
+/** Build the virtual board in a hook of the calling test file (a build is not a test's time). */
+export function buildVboardFirst(): void {
+  beforeAll(() => void vboardUnderTest(), VBOARD_BUILD_MS + 60_000);
 }
 
 export interface TestImage {

@@ -8,7 +8,9 @@ import { Board } from '../../host/src/device/board.js';
 import { prepareModel } from '../../host/src/device/model.js';
 import { SimStream } from '../../host/src/transport/sim.js';
 import { PcieStream } from '../../host/src/transport/pcie.js';
-import { goldenIds, testImage, tmpDir, vboardUnderTest } from './helpers.js';
+import { goldenIds, testImage, tmpDir, vboardUnderTest, buildVboardFirst } from './helpers.js';
+
+buildVboardFirst();
 
 describe('PCIe transport (XDMA mailbox)', () => {
   it('uploads and generates through the rings, and refuses a directory without a mailbox', async () => {

@@ -1,8 +1,9 @@
 /**
  * The targets of `tellme verify`: each implementation of the accelerator that can be checked
  * against the golden model, in one table. A target takes the common request and returns at least
- * {target, cases, mismatches, pass, cycles}; add one here (csim, sim-csim, sim-rtl, device, ...)
- * and the command picks it up.
+ * {target, cases, mismatches, pass, cycles}; add one here and the command picks it up. The board
+ * targets (sim-csim, sim-rtl, device) sit above this layer, in device/verify-targets.ts; the
+ * command joins both tables.
  */
 import type { VerifyResult } from './result.js';
 
@@ -15,6 +16,10 @@ export interface VerifyRequest {
   prefillTokens?: number;
   stall?: number;
   progress?: (message: string) => void;
+  /** The link of a board target (device/verify-targets.ts): one of these. */
+  device?: string;
+  tcp?: string;
+  pcie?: string;
 }
 
 

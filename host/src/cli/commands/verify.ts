@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { TellmeError } from '../../errors.js';
-import { VERIFY_TARGETS, type VerifyResult } from '../../verify/targets.js';
+import { BOARD_VERIFY_TARGETS } from '../../device/verify-targets.js';
+import { VERIFY_TARGETS, type VerifyResult, type VerifyTarget } from '../../verify/targets.js';
 import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { parseFloatOption, parseIntOption } from '../options.js';
 
@@ -17,12 +18,18 @@ export interface VerifyCommandOptions {
   prefillTokens?: number;
   stall?: number;
   json?: boolean;
+  device?: string;
+  tcp?: string;
+  pcie?: string;
 }
 
+/** The accelerator targets (verify/targets.ts) and the board targets (device/verify-targets.ts). */
+const TARGETS: Record<string, VerifyTarget> = { ...VERIFY_TARGETS, ...BOARD_VERIFY_TARGETS };
+
 export async function runVerify(opts: VerifyCommandOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<VerifyResult> {
-  const target = VERIFY_TARGETS[opts.target];
+  const target = TARGETS[opts.target];
   if (!target) {
-    throw new TellmeError('E_USAGE', `unknown verify target "${opts.target}"`, `Use one of: ${Object.keys(VERIFY_TARGETS).join(', ')}.`);
+    throw new TellmeError('E_USAGE', `unknown verify target "${opts.target}"`, `Use one of: ${Object.keys(TARGETS).join(', ')}.`);
   }
   if (!opts.model) throw new TellmeError('E_USAGE', 'nothing to verify: --model is missing', 'Pass --model <checkpoint directory | model image>.');
   const result = await target.run({
@@ -31,6 +38,9 @@ export async function runVerify(opts: VerifyCommandOptions, write: (s: string) =
     ...(opts.seeds !== undefined ? { seeds: opts.seeds } : {}),
     ...(opts.prefillTokens !== undefined ? { prefillTokens: opts.prefillTokens } : {}),
     ...(opts.stall !== undefined ? { stall: opts.stall } : {}),
+    ...(opts.device !== undefined ? { device: opts.device } : {}),
+    ...(opts.tcp !== undefined ? { tcp: opts.tcp } : {}),
+    ...(opts.pcie !== undefined ? { pcie: opts.pcie } : {}),
     progress: opts.json ? undefined : (m) => process.stderr.write(`${m}\n`),
   });
   if (opts.json) {
@@ -47,15 +57,18 @@ export async function runVerify(opts: VerifyCommandOptions, write: (s: string) =
 export function register(program: Command): void {
   const cmd = program.command('verify').description('check an implementation of the accelerator against the golden model, bit for bit');
   addModelInput(cmd, 'checkpoint directory or model image')
-    .requiredOption('--target <name>', `what to verify: ${Object.entries(VERIFY_TARGETS).map(([k, v]) => `${k} (${v.summary})`).join('; ')}`)
+    .requiredOption('--target <name>', `what to verify: ${Object.entries(TARGETS).map(([k, v]) => `${k} (${v.summary})`).join('; ')}`)
     .option(SHARED_OPTIONS.board, 'hardware build for a checkpoint (default kv260; an image brings its own)')
     .option('--seeds <n>', 'activation seeds per weight tile and pass', parseIntOption('--seeds', 1, 1000))
     .option('--prefill-tokens <n>', 'tokens of the prefill block', parseIntOption('--prefill-tokens', 1, 4096))
     .option('--stall <p>', 'probability of an idle / refused cycle on every stream (0 = full rate)', parseFloatOption('--stall', 0, 0.95))
+    .option('--device <tty>', 'with --target device: the board\'s serial port')
+    .option('--tcp <host:port>', 'with --target device: the board on the network')
+    .option('--pcie <dev>', 'with --target device: the PCIe card (/dev/xdma0)')
     .option(SHARED_OPTIONS.json, 'print one JSON object: {"target", "cases", "mismatches", "pass", "cycles", ...}')
     .addHelpText(
       'after',
-      '\nExamples:\n  tellme verify models/tellme-shakespeare-6l --target rtl --json\n  tellme verify --target rtl --model model.tlm --seeds 3\n\nExit status: 0 when everything matched, 1 on any difference or a usage error.',
+      '\nExamples:\n  tellme verify models/tellme-shakespeare-6l --target rtl --json\n  tellme verify --target rtl --model model.tlm --seeds 3\n  tellme verify models/tellme-shakespeare-6l --target sim-csim --json\n  tellme verify model.tlm --target device --device /dev/ttyUSB1\n\nExit status: 0 when everything matched, 1 on any difference or a usage error.',
     )
     .action(async (model: string | undefined, opts: VerifyCommandOptions) => {
       await runVerify({ ...opts, model: modelPath(model, opts, 'verify')! });
