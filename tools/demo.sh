@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo: the bundled small model (models/tellme-shakespeare-6l), planned for the KV260,
-# converted into a model image, and run from that image by the bit-accurate golden model —
-# the same bytes a board would get. Run through `make demo` (which installs dependencies and
-# builds the CLI first).
+# converted into a model image, uploaded to the virtual board (the C firmware over the simulated
+# accelerator, as a board over its serial console) which streams the text; then its tokens are
+# checked against the bit-accurate golden model's. Run through `make demo` (which installs
+# dependencies and builds the CLI and the virtual board first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tellme() { node host/bin/tellme.js "$@"; }
@@ -21,8 +22,26 @@ echo
 echo "== 3. convert it into a model image for the $board"
 tellme convert --model "$model" --board "$board" -o "$image" --force
 echo
-echo "== 4. the golden model (bit-accurate accelerator model) runs the image: greedy"
-tellme generate --model "$image" --prompt "${DEMO_PROMPT:-ROMEO:}" --max-new-tokens "${DEMO_TOKENS:-100}" --stats
+prompt=${DEMO_PROMPT:-ROMEO:}
+tokens=${DEMO_TOKENS:-100}
+sampled=(--prompt "KING HENRY" --max-new-tokens 80 --temperature 0.8 --top-k 40 --seed 7)
+echo "== 4. the virtual board (the C firmware over the simulated accelerator, sim/) streams the text: greedy"
+tellme generate --sim csim --model "$image" --prompt "$prompt" --max-new-tokens "$tokens" --stats
 echo
-echo "== 5. sampled (temperature 0.8, top-k 40, seed 7): a seed reproduces the text on any backend"
-tellme generate --model "$image" --prompt "KING HENRY" --max-new-tokens 80 --temperature 0.8 --top-k 40 --seed 7 --stats
+echo "== 5. sampled on the virtual board (temperature 0.8, top-k 40, seed 7): a seed reproduces the text on any backend"
+tellme generate --sim csim --model "$image" "${sampled[@]}" --stats
+echo
+echo "== 6. the board's tokens are the golden model's (bit-accurate accelerator model, host/src/golden)"
+ids() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).ids.join(",")))'; }
+for run in greedy sampled; do
+  if [ "$run" = greedy ]; then args=(--prompt "$prompt" --max-new-tokens "$tokens"); else args=("${sampled[@]}"); fi
+  board=$(tellme generate --sim csim --model "$image" "${args[@]}" --json | ids)
+  golden=$(tellme generate --model "$image" "${args[@]}" --json | ids)
+  if [ "$board" != "$golden" ]; then
+    echo "$run: the virtual board's tokens differ from the golden model's" >&2
+    echo "  board:  $board" >&2
+    echo "  golden: $golden" >&2
+    exit 1
+  fi
+  echo "$run: identical, $(tr ',' '\n' <<< "$board" | wc -l) tokens"
+done
