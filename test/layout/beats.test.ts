@@ -216,7 +216,11 @@ describe('corrupt streams are rejected', () => {
     const good = packWeights(m, paper);
     const unused = good.slice();
     unused[95] = 0x80;
-    expect(code(() => unpackWeights(unused, paper, m))).toMatch(/E_IMAGE: .*outside any index vector/);
+    expect(code(() => unpackWeights(unused, paper, m))).toMatch(/E_IMAGE: weight stream byte 95 has bits set outside any index vector/);
+    // The stream's very last byte (the top bit of the last beat) is checked too.
+    const last = good.slice();
+    last[last.length - 1] = 0x80;
+    expect(code(() => unpackWeights(last, paper, m))).toMatch(/E_IMAGE: weight stream byte 191 has bits set outside any index vector/);
     const invalid = good.slice();
     invalid[0] = invalid[0]! | 0x1f; // index 31
     expect(code(() => unpackWeights(invalid, paper, m))).toMatch(/E_IMAGE: invalid TLMM index 31/);

@@ -34,7 +34,26 @@ describe('HF block packing', () => {
   it('rejects code 3 and names the tensor and the first bad position', () => {
     const packed = new Uint8Array(2 * 3).fill(0b01010101);
     packed[1 * 3 + 2] = 0b01011101; // packed [1, 2], bits 3:2 = 3 -> row R + 1 = 3
-    expectTellme(() => unpackTernary(packed, 8, 3, "m.safetensors: tensor 'q'"), 'E_CHECKPOINT', "tensor 'q'", 'code 3', '[1, 2]', 'row 3', 'column 2');
+    const e = expectTellme(() => unpackTernary(packed, 8, 3, "m.safetensors: tensor 'q'"), 'E_CHECKPOINT', "tensor 'q'", 'code 3', '[1, 2]', 'bits 3:2', 'row 3', 'column 2');
+    expect(e.fix).toContain('re-download');
+  });
+
+  it('names the bit field of a code 3 in the upper half of a byte (bits 5:4 -> row 2R + r)', () => {
+    // Kills a field search or shift written as 2 / i (it agrees with 2 * i only for i = 1).
+    const packed = new Uint8Array(2 * 3).fill(0b01010101);
+    packed[0 * 3 + 1] = 0b01110101; // packed [0, 1], bits 5:4 = 3 -> row 2R + 0 = 4
+    expectTellme(() => unpackTernary(packed, 8, 3, 't'), 'E_CHECKPOINT', '[0, 1] bits 5:4', 'row 4', 'column 1');
+  });
+
+  it('refuses a packed tensor of the wrong length, naming rows and the expected shape', () => {
+    expectTellme(() => unpackTernary(new Uint8Array(5), 8, 3, "m.safetensors: tensor 'q'"), 'E_CHECKPOINT', "tensor 'q'", '5 packed bytes', 'expected 2 x 3', '8 rows');
+    expectTellme(() => unpackTernary(new Uint8Array(7), 8, 3, 't'), 'E_CHECKPOINT', '7 packed bytes');
+  });
+
+  it('packTernary refuses a wrong value count and a non-ternary value on either side', () => {
+    expectTellme(() => packTernary(new Int8Array(5), 2, 3), 'E_INTERNAL', '5 values for 2 x 3');
+    expectTellme(() => packTernary(Int8Array.of(0, 1, 2), 1, 3), 'E_INTERNAL', 'value 2 at [0, 2]', 'not ternary');
+    expectTellme(() => packTernary(Int8Array.of(0, -2, 1), 3, 1), 'E_INTERNAL', 'value -2 at [1, 0]', 'not ternary');
   });
 
   it('ignores padding slots when rows is not a multiple of 4', () => {
@@ -127,6 +146,18 @@ describe('absmean ternarisation', () => {
     );
   });
 
+  it('writes each chunk at its own start, whatever order the chunks come in', () => {
+    // A loop reading one past a chunk's end would write values[start + length], i.e. clobber the
+    // first value of a chunk delivered earlier.
+    const w = Float32Array.of(3, -3, 3, 3, -3, 3);
+    const whole = absmeanTernarize(w, 2, 3);
+    expect(Array.from(whole.values)).toEqual([1, -1, 1, 1, -1, 1]);
+    const reversed = absmeanTernarize((cb) => {
+      for (let i = 4; i >= 0; i -= 2) cb(w.subarray(i, i + 2), i);
+    }, 2, 3);
+    expect(reversed).toEqual(whole);
+  });
+
   it('rejects a source with the wrong number of values', () => {
     expectTellme(() => absmeanTernarize(new Float32Array(5), 2, 3), 'E_INTERNAL', '5 values');
   });
@@ -139,6 +170,8 @@ describe('weight_scale conventions', () => {
     expect(weightScaleToMultiplier(1.5546875, 'multiply', ctx('autobitlinear'))).toBe(1.5546875);
     expect(weightScaleToMultiplier(50, 'divide', ctx('bitlinear'))).toBe(Math.fround(1 / 50));
     expect(weightScaleToMultiplier(3, 'divide', ctx(null))).toBe(Math.fround(1 / 3));
+    // The inverted-scale lower bound applies to the divide convention only.
+    expect(weightScaleToMultiplier(0.05, 'multiply', ctx('autobitlinear'))).toBe(Math.fround(0.05));
   });
 
   it('accepts the thresholds themselves', () => {
@@ -166,7 +199,8 @@ describe('weight_scale conventions', () => {
   });
 
   it('refuses non-positive or non-finite scales', () => {
-    expectTellme(() => weightScaleToMultiplier(0, 'multiply', ctx('autobitlinear')), 'E_CHECKPOINT', 'positive');
+    const e = expectTellme(() => weightScaleToMultiplier(0, 'multiply', ctx('autobitlinear')), 'E_CHECKPOINT', "tensor 'model.layers.0.self_attn.q_proj.weight_scale' is 0", 'positive finite');
+    expect(e.fix).toContain('re-download');
     expectTellme(() => weightScaleToMultiplier(NaN, 'divide', ctx('bitlinear')), 'E_CHECKPOINT', 'positive');
   });
 });

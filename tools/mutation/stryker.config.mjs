@@ -25,6 +25,10 @@ export default {
   jsonReporter: { fileName: `build/mutation/${folder}.json` },
   htmlReporter: { fileName: `build/mutation/${folder}.html` },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0, reportMutants: true },
+  // Incremental mode: a re-run (after new tests, or a source change) re-tests only the mutants
+  // whose file or covering tests changed; the rest keep their earlier result. Keep the file.
+  incremental: true,
+  incrementalFile: `build/mutation/${folder}.incremental.json`,
   tempDirName: `build/stryker-tmp-${folder}`,
   cleanTempDir: true,
   thresholds: { high: 95, low: 90, break: null },
