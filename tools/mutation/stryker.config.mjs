@@ -18,7 +18,9 @@ export default {
   // Two cores shared with other work: one test process.
   concurrency: 1,
   timeoutFactor: 3,
-  timeoutMS: 60_000,
+  // A mutant that loops forever costs timeoutMS plus a restart of the test process; 15 s over
+  // three times the test's own time is far beyond a slow run of these small tests.
+  timeoutMS: 15_000,
   // The first run covers every test with per-test coverage on a shared 2-core machine.
   dryRunTimeoutMinutes: 120,
   reporters: ['clear-text', 'json', 'html', 'progress-append-only'],
