@@ -58,7 +58,8 @@ describe('roundHalfEven against a slow reference', () => {
     };
     const xs: number[] = [0.49999999999999994, 0.5000000000000001, 2 ** 51 + 0.5, 2 ** 51 + 1.5, 2 ** 52 + 1, -(2 ** 51) - 0.5, 1e300];
     for (let i = -1000; i <= 1000; i++) xs.push(i / 4, i / 4 + 1e-9, i / 4 - 1e-9, i * 1e6 + 0.5);
-    for (const x of xs) expect(roundHalfEven(x), String(x)).toBe(slow(x) === 0 && x < 0 ? -0 : slow(x));
+    const bad = xs.filter((x) => !Object.is(roundHalfEven(x), slow(x) === 0 && x < 0 ? -0 : slow(x)));
+    expect(bad).toEqual([]);
     expect(Object.is(roundHalfEven(-0), -0)).toBe(true);
     expect(Object.is(roundHalfEven(0.3), 0)).toBe(true);
     expect(Object.is(roundHalfEven(-0.3), -0)).toBe(true);

@@ -34,13 +34,16 @@ describe('exp32 (own algorithm: Cody-Waite reduction + degree-7 Horner)', () => 
   });
 
   it('is monotone on a fine grid', () => {
+    // Violations collected and asserted once (one expect per point made this test slow).
     let prev = 0;
+    const drops: number[] = [];
     for (let i = 0; i <= 100000; i++) {
       const x = Math.fround(-20 + (40 * i) / 100000);
       const r = exp32(x);
-      expect(r).toBeGreaterThanOrEqual(prev);
+      if (!(r >= prev)) drops.push(x);
       prev = r;
     }
+    expect(drops).toEqual([]);
   });
 
   it('matches pinned bit patterns (a change here breaks the C++ and RTL contracts)', () => {
