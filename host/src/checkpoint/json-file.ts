@@ -1,17 +1,14 @@
 /** Small helpers to read the JSON side files of a checkpoint directory with useful errors. */
 
-import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TellmeError, type UserErrorCode } from '../errors.js';
+import { MAX_JSON_BYTES, readInputText } from '../files/input.js';
 
 /** Parse a JSON object file; null when the file does not exist. */
 export function readJsonObject(file: string, code: UserErrorCode = 'E_CONFIG'): Record<string, unknown> | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new TellmeError('E_NOT_FOUND', `${file}: cannot read (${(e as Error).message})`, 'Check file permissions.');
-  }
+  // A regular file of bounded size: a FIFO, /dev/zero or a directory in its place is refused.
+  const text = readInputText(file, { what: path.basename(file), limit: MAX_JSON_BYTES, code, optional: true });
+  if (text === null) return null;
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -14,6 +14,7 @@
 
 import * as fs from 'node:fs';
 import { TellmeError } from '../errors.js';
+import { openInputFile } from '../files/input.js';
 import { DTYPE_BITS, F32_CONVERTIBLE, convertToF32, isSafetensorsDtype, itemSize } from './dtype.js';
 import type { TensorInfo } from './types.js';
 
@@ -54,14 +55,9 @@ function readFully(fd: number, target: Uint8Array, targetOff: number, length: nu
 
 /** Read and validate the header of one safetensors file. Reads only the first 8 + N bytes. */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  let fd: number;
+  // A regular file only: a directory or FIFO in a shard's place is refused, never read or waited on.
+  const { fd, size: fileSize } = openInputFile(file, 'a safetensors file', 'E_SAFETENSORS');
   try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    throw new TellmeError('E_NOT_FOUND', `${file}: cannot open (${(e as Error).message})`, 'Check the path and file permissions.');
-  }
-  try {
-    const fileSize = fs.fstatSync(fd).size;
     if (fileSize < 8) throw bad(file, `file is ${fileSize} bytes, shorter than the 8-byte header length field (truncated)`);
     const lenBytes = new Uint8Array(8);
     readFully(fd, lenBytes, 0, 8, 0, file);

@@ -5,11 +5,11 @@
  * and must stop generation, although config.json names only 128001).
  */
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TellmeError } from '../errors.js';
+import { MAX_TEXT_BYTES, readInputText } from '../files/input.js';
 import { readJsonObject } from './json-file.js';
 import { resolveSpecialTokens, tokenIdLookup, tokenString } from './special-tokens.js';
 import type { TokenizerBundle } from './types.js';
@@ -29,7 +29,12 @@ function chatTemplateSource(dir: string, tokConfig: Record<string, unknown>, fil
   if (t !== undefined && t !== null) throw new TellmeError('E_TOKENIZER', `${file}: chat_template is neither a string nor a list of templates`, `Fix chat_template in ${file}.`);
   // Newer transformers versions save the template next to the config instead.
   const jinja = path.join(dir, 'chat_template.jinja');
-  return fs.existsSync(jinja) ? fs.readFileSync(jinja, 'utf8') : null;
+  return readChatTemplateFile(jinja);
+}
+
+/** chat_template.jinja, when present: a regular file of bounded size. */
+export function readChatTemplateFile(file: string): string | null {
+  return readInputText(file, { what: 'a chat template', limit: MAX_TEXT_BYTES, code: 'E_TOKENIZER', optional: true });
 }
 
 export function loadTokenizer(dirArg: string): TokenizerBundle | null {

@@ -7,6 +7,7 @@ import { describeSchemaError, schemaValidator } from '../json-schema.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TellmeError } from '../errors.js';
+import { MAX_JSON_BYTES, readInputText } from '../files/input.js';
 import { projectRoot } from '../paths.js';
 import { checkConsistency, deriveHw } from './derive.js';
 import { hwConfigHash } from './hash.js';
@@ -78,8 +79,9 @@ export function loadHwConfig(nameOrPath: string): LoadedHwConfig {
   }
   let obj: unknown;
   try {
-    obj = JSON.parse(fs.readFileSync(file, 'utf8'));
+    obj = JSON.parse(readInputText(file, { what: 'a hardware description', limit: MAX_JSON_BYTES, code: 'E_HWCONFIG' })!);
   } catch (e) {
+    if (e instanceof TellmeError) throw e;
     throw new TellmeError('E_HWCONFIG', `${file}: not valid JSON: ${(e as Error).message}`, 'Fix the JSON syntax.');
   }
   const loaded = hwConfigFromObject(obj, file);

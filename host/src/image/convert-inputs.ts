@@ -7,7 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Checkpoint } from '../checkpoint/types.js';
+import { readChatTemplateFile } from '../checkpoint/tokenizer.js';
 import { TellmeError } from '../errors.js';
+import { MAX_JSON_BYTES, readInputFile } from '../files/input.js';
 import type { NormRole } from '../layout/ddr.js';
 import { LAYER_NORM_ROLES, type LayerNormRole } from '../model/spec.js';
 import { ftz32 } from '../numerics/f32.js';
@@ -58,7 +60,8 @@ export function normOf(norms: NormSet, role: NormRole, layer: number): Float32Ar
 }
 
 function readOptional(file: string): Uint8Array | null {
-  return fs.existsSync(file) ? new Uint8Array(fs.readFileSync(file)) : null;
+  const b = readInputFile(file, { what: 'a JSON file', limit: MAX_JSON_BYTES, code: 'E_TOKENIZER', optional: true });
+  return b === null ? null : new Uint8Array(b);
 }
 
 /** tokenizer_config.json's chat template (a string, a named list, or chat_template.jinja), as loadTokenizer reads it. */
@@ -71,7 +74,7 @@ function chatTemplate(dir: string, tokConfig: Record<string, unknown> | null): s
     return null;
   }
   const jinja = path.join(dir, 'chat_template.jinja');
-  return fs.existsSync(jinja) ? fs.readFileSync(jinja, 'utf8') : null;
+  return readChatTemplateFile(jinja);
 }
 
 function parseTokenizerConfig(bytes: Uint8Array | null): Record<string, unknown> | null {
@@ -111,7 +114,7 @@ export function readConvertInputs(ckpt: Checkpoint): ConvertInputs {
       weight_storage: spec.weightStorage,
       scale_convention: spec.scaleConvention,
       dtype: spec.dtype,
-      config_sha256: sha256Hex(fs.readFileSync(configFile)),
+      config_sha256: sha256Hex(readInputFile(configFile, { what: 'config.json', limit: MAX_JSON_BYTES, code: 'E_CONFIG' })!),
       files: files.map((f) => ({ name: path.relative(ckpt.dir, f), bytes: fs.statSync(f).size })),
     },
   };

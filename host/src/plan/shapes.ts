@@ -9,6 +9,7 @@ import { specFromConfig, parseQuantizationConfig } from '../checkpoint/config.js
 import { linearWeightName, LM_HEAD_NAME } from '../checkpoint/names.js';
 import type { TensorInfo } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
+import { MAX_JSON_BYTES, readInputText } from '../files/input.js';
 import { isModelImage, openImage } from '../image/reader.js';
 import type { ModelSpec } from '../model/spec.js';
 
@@ -128,8 +129,9 @@ export function specFromConfigJson(obj: Record<string, unknown>, file = 'config.
 function readJson(file: string): Record<string, unknown> {
   let v: unknown;
   try {
-    v = JSON.parse(fs.readFileSync(file, 'utf8'));
+    v = JSON.parse(readInputText(file, { what: 'a config.json', limit: MAX_JSON_BYTES, code: 'E_CONFIG' })!);
   } catch (e) {
+    if (e instanceof TellmeError) throw e;
     throw new TellmeError('E_CONFIG', `${file}: cannot read JSON: ${(e as Error).message}`, 'Pass a valid config.json.');
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TellmeError('E_CONFIG', `${file}: expected a JSON object`, 'Pass a valid config.json.');
