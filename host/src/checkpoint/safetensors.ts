@@ -193,6 +193,30 @@ export function readTensorBytes(info: TensorInfo): Uint8Array {
   return out;
 }
 
+/**
+ * Every float tensor of a model (embedding, norms, master weights, head, weight scales) must be
+ * finite: a NaN or infinity would flow through every later step as null logits or token 0. Checked
+ * here, where the values are read, so that every consumer (convert, both golden backends, eval)
+ * refuses it with the tensor's name.
+ */
+function requireFinite(values: Float32Array, start: number, info: TensorInfo): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) {
+      throw new TellmeError(
+        'E_NUMERICS',
+        `${info.file}: tensor '${info.name}': element ${start + i} is ${v}; a model's weights must be finite`,
+        'The checkpoint is corrupt; re-download it (or re-save it from the training framework).',
+      );
+    }
+  }
+}
+
+export interface F32ReadOptions {
+  /** Return NaN and infinities instead of refusing them (the dtype conversion tests). */
+  allowNonFinite?: boolean;
+}
+
 function requireFloat(info: TensorInfo): void {
   if (!F32_CONVERTIBLE.has(info.dtype)) {
     throw new TellmeError(
@@ -215,6 +239,7 @@ export function forEachF32Chunk(
   info: TensorInfo,
   cb: (chunk: Float32Array, start: number) => void,
   chunkElements = READ_CHUNK_BYTES / 8,
+  opts: F32ReadOptions = {},
 ): void {
   requireFloat(info);
   const n = elementCount(info);
@@ -227,7 +252,9 @@ export function forEachF32Chunk(
       const count = Math.min(chunkElements, n - start);
       readFully(fd, raw, 0, count * size, info.offset + start * size, info.file);
       convertToF32(info.dtype, raw, count, conv, 0);
-      cb(count === chunkElements ? conv : conv.subarray(0, count), start);
+      const chunk = count === chunkElements ? conv : conv.subarray(0, count);
+      if (!opts.allowNonFinite) requireFinite(chunk, start, info);
+      cb(chunk, start);
     }
   } finally {
     fs.closeSync(fd);
@@ -235,7 +262,7 @@ export function forEachF32Chunk(
 }
 
 /** A float tensor as binary32, converted chunk by chunk straight into the output array. */
-export function readTensorF32(info: TensorInfo): Float32Array {
+export function readTensorF32(info: TensorInfo, opts: F32ReadOptions = {}): Float32Array {
   requireFloat(info);
   const n = elementCount(info);
   const out = new Float32Array(n);
@@ -250,6 +277,7 @@ export function readTensorF32(info: TensorInfo): Float32Array {
     } finally {
       fs.closeSync(fd);
     }
+    if (!opts.allowNonFinite) requireFinite(out, 0, info);
     return out;
   }
   const size = itemSize(info.dtype);
@@ -265,5 +293,6 @@ export function readTensorF32(info: TensorInfo): Float32Array {
   } finally {
     fs.closeSync(fd);
   }
+  if (!opts.allowNonFinite) requireFinite(out, 0, info);
   return out;
 }
