@@ -11,7 +11,7 @@
  */
 
 import { TellmeError } from '../errors.js';
-import type { FfnActivation, ModelFamily, ModelSpec, ScaleConvention, WeightStorage } from '../model/spec.js';
+import { implausibleSpec, type FfnActivation, type ModelFamily, type ModelSpec, type ScaleConvention, type WeightStorage } from '../model/spec.js';
 import { F32_CONVERTIBLE } from './dtype.js';
 import { linearWeightName } from './names.js';
 import type { SpecialTokens } from './special-tokens.js';
@@ -219,7 +219,7 @@ export function specFromConfig(input: ConfigInput): ModelSpec {
   const tiedEmbeddings = tie === true || (tie == null && !hasHead);
 
   const dtype = config['torch_dtype'] ?? config['dtype'];
-  return {
+  const spec: ModelSpec = {
     family,
     architecture: Array.isArray(config['architectures']) && typeof config['architectures'][0] === 'string' ? (config['architectures'][0] as string) : '',
     modelType: String(config['model_type']),
@@ -244,4 +244,9 @@ export function specFromConfig(input: ConfigInput): ModelSpec {
     eosTokenIds: special.eos,
     padTokenId: special.pad,
   };
+  const implausible = implausibleSpec(spec);
+  if (implausible.length > 0) {
+    throw cfgError(file, `${implausible.join('; ')} (no real model is this shape; the file is corrupt or not a model's config)`, `Fix ${file}, or re-download it.`);
+  }
+  return spec;
 }

@@ -8,7 +8,7 @@ import { openCheckpoint } from '../checkpoint/open.js';
 import { loadTokenizer } from '../checkpoint/tokenizer.js';
 import type { Checkpoint, TokenizerBundle } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
-import { GoldenModel } from '../golden/model.js';
+import { DEFAULT_CONTEXT_CAP, GoldenModel } from '../golden/model.js';
 import { goldenModelFromImage } from '../golden/weights-image.js';
 import { boardNumerics, DEFAULT_BOARD } from '../hwconfig/index.js';
 import { isModelImage, openImage, type ModelImage } from '../image/reader.js';
@@ -60,6 +60,11 @@ export function requireCheckpoint(m: LoadedModel, what: string): Checkpoint {
  * `board` (default: DEFAULT_BOARD); an image with those of the build it was converted for.
  */
 export async function loadGolden(m: LoadedModel, opts: { threads?: number; context?: number; board?: string }): Promise<GoldenModel> {
+  if (m.kind === 'checkpoint' && opts.context === undefined && m.spec.maxPositions > DEFAULT_CONTEXT_CAP) {
+    process.stderr.write(
+      `tellme: note: ${m.path} allows ${m.spec.maxPositions} positions (max_position_embeddings); allocating ${DEFAULT_CONTEXT_CAP} (pass --context for another length)\n`,
+    );
+  }
   const bar = progressBar('loading');
   const common = {
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),

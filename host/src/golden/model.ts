@@ -291,11 +291,33 @@ function checkNumerics(n: ContractNumerics): void {
   }
 }
 
+/**
+ * Positions allocated when no --context is given: max_position_embeddings, capped, because a
+ * config may claim 1e9 positions (the CLI says when the cap applies).
+ */
+export const DEFAULT_CONTEXT_CAP = 8192;
+/** The most memory the KV cache and RoPE table of one golden model may take. */
+export const MAX_CONTEXT_BYTES = 8 * 2 ** 30;
+
+/** Bytes of the binary32 KV cache (every layer) and the RoPE table for `positions`. */
+export function contextBytes(spec: ModelSpec, positions: number): number {
+  return positions * (spec.numLayers * spec.numKvHeads * spec.headDim * 2 * 4 + spec.headDim * 4);
+}
+
 export function resolveContext(spec: ModelSpec, requested?: number): number {
   const max = spec.maxPositions;
-  if (requested === undefined) return max;
+  if (requested === undefined) return Math.min(max, DEFAULT_CONTEXT_CAP);
   if (!Number.isInteger(requested) || requested < 1 || requested > max) {
     throw new TellmeError('E_USAGE', `--context must be an integer in 1..${max} (max_position_embeddings), got ${requested}`, `Pass --context between 1 and ${max}.`);
+  }
+  const bytes = contextBytes(spec, requested);
+  if (bytes > MAX_CONTEXT_BYTES) {
+    const most = Math.floor(MAX_CONTEXT_BYTES / contextBytes(spec, 1));
+    throw new TellmeError(
+      'E_USAGE',
+      `--context ${requested} needs ${(bytes / 2 ** 30).toFixed(1)} GiB for the KV cache and RoPE table, more than the ${MAX_CONTEXT_BYTES / 2 ** 30} GiB the golden model allocates`,
+      `Pass --context ${most} or less.`,
+    );
   }
   return requested;
 }

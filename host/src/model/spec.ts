@@ -108,3 +108,52 @@ export function parameterCount(spec: ModelSpec): number {
   if (!spec.tiedEmbeddings) n += spec.vocabSize * h;
   return n;
 }
+
+/**
+ * Plausibility limits of a model's shape and constants, far beyond any real BitNet (the largest
+ * Llama has 126 layers, hidden 16384, vocab 256k): what is outside them is a corrupt or hostile
+ * config.json or manifest, refused before anything is allocated or any plan is built (100000
+ * layers would otherwise grow a plan past 2.8 GB; 1e6 layers in a manifest would hang a loader).
+ */
+export const MODEL_LIMITS = {
+  hiddenSize: 65536,
+  intermediateSize: 262144,
+  numLayers: 1024,
+  numHeads: 1024,
+  numKvHeads: 1024,
+  headDim: 1024,
+  vocabSize: 1 << 22,
+  maxPositions: 1 << 30,
+} as const;
+
+/** rms_norm_eps range: positive, and far below the mean square of any activation vector. */
+export const RMS_NORM_EPS_RANGE = [1e-12, 0.1] as const;
+/** rope_theta range: the RoPE base; real models use 1e4 .. 1e7. */
+export const ROPE_THETA_RANGE = [2, 1e12] as const;
+
+/** Why a spec is implausible (field names as config.json spells them); empty when it is plausible. */
+export function implausibleSpec(spec: ModelSpec): string[] {
+  const out: string[] = [];
+  const dims: [string, number, number][] = [
+    ['hidden_size', spec.hiddenSize, MODEL_LIMITS.hiddenSize],
+    ['intermediate_size', spec.intermediateSize, MODEL_LIMITS.intermediateSize],
+    ['num_hidden_layers', spec.numLayers, MODEL_LIMITS.numLayers],
+    ['num_attention_heads', spec.numHeads, MODEL_LIMITS.numHeads],
+    ['num_key_value_heads', spec.numKvHeads, MODEL_LIMITS.numKvHeads],
+    ['head_dim', spec.headDim, MODEL_LIMITS.headDim],
+    ['vocab_size', spec.vocabSize, MODEL_LIMITS.vocabSize],
+    ['max_position_embeddings', spec.maxPositions, MODEL_LIMITS.maxPositions],
+  ];
+  for (const [name, v, max] of dims) {
+    if (!(Number.isSafeInteger(v) && v >= 1 && v <= max)) out.push(`${name} ${v} is not an integer in 1..${max}`);
+  }
+  if (out.length === 0) {
+    if (spec.numHeads % spec.numKvHeads !== 0) out.push(`num_attention_heads ${spec.numHeads} is not a multiple of num_key_value_heads ${spec.numKvHeads}`);
+    if (spec.headDim % 2 !== 0) out.push(`head_dim ${spec.headDim} is odd; RoPE rotates pairs`);
+  }
+  const [epsMin, epsMax] = RMS_NORM_EPS_RANGE;
+  if (!(spec.rmsNormEps >= epsMin && spec.rmsNormEps <= epsMax)) out.push(`rms_norm_eps ${spec.rmsNormEps} is outside [${epsMin}, ${epsMax}]`);
+  const [thMin, thMax] = ROPE_THETA_RANGE;
+  if (!(spec.ropeTheta >= thMin && spec.ropeTheta <= thMax)) out.push(`rope_theta ${spec.ropeTheta} is outside [${thMin}, ${thMax}]`);
+  return out;
+}
