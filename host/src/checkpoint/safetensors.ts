@@ -83,10 +83,12 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string, fi
   const dataStart = 8 + headerLength;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    // ignoreBOM keeps a byte-order mark in the text, so that it is refused below: the format has none.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     throw bad(file, 'header is not valid UTF-8');
   }
+  if (text.startsWith('\uFEFF')) throw bad(file, 'header starts with a UTF-8 byte-order mark; the format has none');
   if (!text.startsWith('{')) throw bad(file, `header does not start with '{' (found ${JSON.stringify(text.slice(0, 16))})`);
   let json: unknown;
   try {
@@ -144,8 +146,32 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string, fi
     tensors.push({ name, dtype, shape: (shape as number[]).slice(), file, offset: dataStart + begin, byteLength });
   }
 
+  // After the checks that name a tensor: what is left is a valid integer written another way.
+  checkIntegerLiterals(text, file);
   checkCoverage(spans, bufferSize, file);
   return { file, fileSize, headerLength, dataStart, metadata, tensors };
+}
+
+/**
+ * Every number in a header is a shape dimension or a data offset, which the format writes as a
+ * plain unsigned integer (serde u64/usize): JSON.parse would read `96.0`, `9.6e1` and `-0` as the
+ * same numbers, so the literals themselves are checked (strings are skipped).
+ */
+function checkIntegerLiterals(text: string, file: string): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < text.length && /[0-9eE.+-]/.test(text[j]!)) j++;
+      const literal = text.slice(i, j);
+      if (!/^(0|[1-9][0-9]*)$/.test(literal)) {
+        throw bad(file, `header holds the number ${literal}; shapes and data_offsets are plain non-negative integers in the format (no sign, fraction or exponent)`);
+      }
+      i = j - 1;
+    }
+  }
 }
 
 function parseMetadata(entry: unknown, file: string): Record<string, string> {
