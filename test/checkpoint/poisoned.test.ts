@@ -20,7 +20,7 @@ function poisoned(preset: TestModelPresetName, tensor: string, value: number, ta
   writeTestModel(dir, { preset });
   rewriteSafetensors(path.join(dir, 'model.safetensors'), (ts) => {
     const t = ts.find((x) => x.name === tensor)!;
-    const data = new Uint8Array(t.data);
+    const data = new Uint8Array(t.data as Uint8Array);
     const at = 7; // an element no prompt in this test touches as a token row
     if (t.dtype === 'F32') new DataView(data.buffer).setFloat32(at * 4, value, true);
     else if (t.dtype === 'BF16') new DataView(data.buffer).setUint16(at * 2, new Uint32Array(new Float32Array([value]).buffer)[0]! >>> 16, true);

@@ -19,7 +19,7 @@ import { forEachF32Chunk, readTensorBytes, readTensorF32 } from './safetensors.j
 import { resolveSpecialTokens, tokenIdLookup } from './special-tokens.js';
 import { loadTensorIndex } from './tensor-index.js';
 import type { Checkpoint, DenseMatrix, TensorInfo, TernaryMatrix } from './types.js';
-import { validateTensors, type ValidationContext } from './validate.js';
+import { unusedTensorNames, validateTensors, type ValidationContext } from './validate.js';
 
 export function openCheckpoint(dirArg: string): Checkpoint {
   const dir = path.resolve(dirArg);
@@ -60,7 +60,7 @@ export function openCheckpoint(dirArg: string): Checkpoint {
   const ctx: ValidationContext = { dir, configFile, files: index.files };
   validateTensors(spec, index.tensors, ctx);
   const linearClass = parseQuantizationConfig(config, configFile)?.linearClass ?? null;
-  return new HfCheckpoint(dir, spec, config, index.tensors, configFile, linearClass);
+  return new HfCheckpoint(dir, spec, config, index.tensors, configFile, linearClass, unusedTensorNames(spec, index.tensors));
 }
 
 class HfCheckpoint implements Checkpoint {
@@ -71,6 +71,7 @@ class HfCheckpoint implements Checkpoint {
     readonly tensors: ReadonlyMap<string, TensorInfo>,
     private readonly configFile: string,
     private readonly linearClass: string | null,
+    readonly unusedTensors: readonly string[],
   ) {}
 
   private info(name: string): TensorInfo {

@@ -11,6 +11,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { TellmeError } from '../errors.js';
 import { MAX_TEXT_BYTES, readInputText } from '../files/input.js';
 import { readJsonObject } from './json-file.js';
+import { renderTemplateBounded } from './template-render.js';
+import { tokenizerJsonProblems } from './tokenizer-check.js';
 import { resolveSpecialTokens, tokenIdLookup, tokenString } from './special-tokens.js';
 import type { TokenizerBundle } from './types.js';
 
@@ -67,6 +69,17 @@ export function loadTokenizer(dirArg: string): TokenizerBundle | null {
   });
 }
 
+/** A tokenizer whose ids reach past the model's embedding rows is refused, naming its file. */
+export function checkTokenizerFits(tok: TokenizerBundle, vocabSize: number, where: string): void {
+  if (tok.vocabSize > vocabSize) {
+    throw new TellmeError(
+      'E_TOKENIZER',
+      `${where}: token ids reach ${tok.vocabSize - 1}, but the model's vocabulary is 0..${vocabSize - 1} (vocab_size)`,
+      `Use the tokenizer.json that belongs to this model (its ids must be below ${vocabSize}).`,
+    );
+  }
+}
+
 export interface TokenizerParts {
   tokenizerJson: Record<string, unknown>;
   tokenizerConfig: Record<string, unknown>;
@@ -83,16 +96,18 @@ export interface TokenizerParts {
 
 /** A TokenizerBundle from its parts (a checkpoint directory's files, or a model image's sections). */
 export function tokenizerBundle(p: TokenizerParts): TokenizerBundle {
+  const problems = tokenizerJsonProblems(p.tokenizerJson);
+  if (problems.length > 0) throw new TellmeError('E_TOKENIZER', `${p.where}: not a usable tokenizer: ${problems.join('; ')}`, p.fix);
   let tokenizer: Tokenizer;
   try {
     tokenizer = new Tokenizer(p.tokenizerJson, p.tokenizerConfig);
   } catch (e) {
     throw new TellmeError('E_TOKENIZER', `${p.where}: cannot build the tokenizer: ${(e as Error).message}`, p.fix);
   }
-  let template: Template | null = null;
-  if (p.chatTemplate !== null) {
+  const template = p.chatTemplate;
+  if (template !== null) {
     try {
-      template = new Template(p.chatTemplate);
+      new Template(template); // parse now: a syntax error is reported when the tokenizer loads
     } catch (e) {
       throw new TellmeError('E_TOKENIZER', `${p.templateWhere}: chat_template does not parse: ${(e as Error).message}`, `Fix chat_template in ${p.templateWhere}.`);
     }
@@ -115,12 +130,12 @@ export function tokenizerBundle(p: TokenizerParts): TokenizerBundle {
       return tokenizer.decode(ids, { skip_special_tokens: opts?.skipSpecialTokens ?? false });
     },
     applyChatTemplate(messages, opts) {
-      if (!template) return null;
-      try {
-        return template.render({ ...templateVars, messages, add_generation_prompt: opts?.addGenerationPrompt ?? false });
-      } catch (e) {
-        throw new TellmeError('E_TOKENIZER', `${p.templateWhere}: chat_template failed to render: ${(e as Error).message}`, 'Check the messages (role and content strings) or fix the template.');
+      if (template === null) return null;
+      const r = renderTemplateBounded(template, { ...templateVars, messages, add_generation_prompt: opts?.addGenerationPrompt ?? false });
+      if (r.kind === 'error') {
+        throw new TellmeError('E_TOKENIZER', `${p.templateWhere}: chat_template failed to render: ${r.message}`, 'Check the messages (role and content strings) or fix the template.');
       }
+      return r.text;
     },
     bosTokenId: p.bosTokenId,
     eosTokenIds: p.eosTokenIds,

@@ -51,6 +51,8 @@ export interface Checkpoint {
   readonly config: Readonly<Record<string, unknown>>;
   /** Every tensor of every shard, by name. */
   readonly tensors: ReadonlyMap<string, TensorInfo>;
+  /** Tensors the config does not use (ignored; commands warn, or refuse with --strict). */
+  readonly unusedTensors: readonly string[];
 
   /** Any float tensor (F32, F16, BF16, F64) as binary32, exactly where the format allows. */
   readF32(name: string): Float32Array;

@@ -110,3 +110,27 @@ export function validateTensors(spec: ModelSpec, tensors: ReadonlyMap<string, Te
     }
   }
 }
+
+/** Buffers transformers itself skips when loading (non-persistent RoPE frequencies of old exports). */
+const IGNORED_BY_TRANSFORMERS = /(^|\.)rotary_emb\.inv_freq$/;
+
+/**
+ * Tensors of the checkpoint that the config does not use (a 2-layer checkpoint with
+ * num_hidden_layers 1, unknown extras), sorted. transformers warns about these ("Some weights of
+ * the model checkpoint were not used"); a tied model's stored lm_head.weight counts as used, as
+ * transformers ties it without a warning.
+ */
+export function unusedTensorNames(spec: ModelSpec, tensors: ReadonlyMap<string, TensorInfo>): string[] {
+  const used = new Set<string>([EMBED_NAME, FINAL_NORM_NAME, LM_HEAD_NAME]);
+  for (let layer = 0; layer < spec.numLayers; layer++) {
+    for (const role of LAYER_NORM_ROLES) {
+      const name = layerNormName(spec.family, layer, role);
+      if (name !== null) used.add(name);
+    }
+    for (const lin of LINEAR_NAMES) {
+      used.add(linearWeightName(layer, lin));
+      if (spec.weightStorage === 'packed') used.add(weightScaleName(layer, lin));
+    }
+  }
+  return [...tensors.keys()].filter((n) => !used.has(n) && !IGNORED_BY_TRANSFORMERS.test(n)).sort();
+}

@@ -25,6 +25,7 @@ export const SHARED_OPTIONS = {
   json: '--json',
   force: '--force',
   overwrite: '--overwrite',
+  strict: '--strict',
 } as const;
 
 /** Spellings that are not used (another name holds the concept), with the one to use. */

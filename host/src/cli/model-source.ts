@@ -4,8 +4,9 @@
  */
 
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { openCheckpoint } from '../checkpoint/open.js';
-import { loadTokenizer } from '../checkpoint/tokenizer.js';
+import { checkTokenizerFits, loadTokenizer } from '../checkpoint/tokenizer.js';
 import type { Checkpoint, TokenizerBundle } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
 import { DEFAULT_CONTEXT_CAP, GoldenModel } from '../golden/model.js';
@@ -16,9 +17,26 @@ import { imageTokenizer } from '../image/tokenizer.js';
 import type { ModelSpec } from '../model/spec.js';
 import { progressBar } from './progress.js';
 
-export type LoadedModel =
-  | { kind: 'checkpoint'; path: string; spec: ModelSpec; checkpoint: Checkpoint; tokenizer: TokenizerBundle | null }
-  | { kind: 'image'; path: string; spec: ModelSpec; image: ModelImage; tokenizer: TokenizerBundle | null };
+/**
+ * `tokenizer` is null when the model has none or when it is unusable; `tokenizerError` then says
+ * why. A broken tokenizer fails only what needs text (requireTokenizer), never --ids.
+ */
+export type LoadedModel = (
+  | { kind: 'checkpoint'; path: string; spec: ModelSpec; checkpoint: Checkpoint }
+  | { kind: 'image'; path: string; spec: ModelSpec; image: ModelImage }
+) & { tokenizer: TokenizerBundle | null; tokenizerError: TellmeError | null };
+
+/** Load a tokenizer and check it against the model, keeping a user error instead of throwing it. */
+function tolerantTokenizer(load: () => TokenizerBundle | null, spec: ModelSpec, where: string): { tokenizer: TokenizerBundle | null; tokenizerError: TellmeError | null } {
+  try {
+    const tokenizer = load();
+    if (tokenizer) checkTokenizerFits(tokenizer, spec.vocabSize, where);
+    return { tokenizer, tokenizerError: null };
+  } catch (e) {
+    if (e instanceof TellmeError && e.code !== 'E_INTERNAL') return { tokenizer: null, tokenizerError: e };
+    throw e;
+  }
+}
 
 /**
  * A checkpoint directory, or a model image file (validated, checksums verified). `board`: the
@@ -34,17 +52,31 @@ export function openModel(path: string, opts: { board?: string } = {}): LoadedMo
   }
   if (statSync(path).isDirectory()) {
     const checkpoint = openCheckpoint(path);
-    return { kind: 'checkpoint', path, spec: checkpoint.spec, checkpoint, tokenizer: loadTokenizer(path) };
+    reportUnusedTensors(checkpoint);
+    return { kind: 'checkpoint', path, spec: checkpoint.spec, checkpoint, ...tolerantTokenizer(() => loadTokenizer(path), checkpoint.spec, join(path, 'tokenizer.json')) };
   }
   if (isModelImage(path)) {
     const image = openImage(path, opts.board !== undefined ? { hw: opts.board } : {});
-    return { kind: 'image', path, spec: image.spec, image, tokenizer: imageTokenizer(image) };
+    return { kind: 'image', path, spec: image.spec, image, ...tolerantTokenizer(() => imageTokenizer(image), image.spec, `${path} (its tokenizer.json)`) };
   }
   throw new TellmeError(
     'E_USAGE',
     `${path} is neither a checkpoint directory nor a model image`,
     'pass the directory that holds config.json, or an image made by tellme convert',
   );
+}
+
+/**
+ * Tensors a checkpoint holds that its config does not use: a warning on stderr (as transformers
+ * warns), or with `strict` an error, so that a wrong num_hidden_layers is not silently accepted.
+ */
+export function reportUnusedTensors(ckpt: Checkpoint, strict = false): void {
+  const names = ckpt.unusedTensors;
+  if (names.length === 0) return;
+  const shown = names.slice(0, 4).join(', ') + (names.length > 4 ? `, … (${names.length - 4} more)` : '');
+  const what = `${names.length} tensor(s) of ${ckpt.dir} are not used by its config.json: ${shown}`;
+  if (strict) throw new TellmeError('E_CHECKPOINT', what, 'Fix config.json (num_hidden_layers, tie_word_embeddings, …) to match the weights, or drop --strict to ignore them.');
+  process.stderr.write(`tellme: warning: ${what}; they are ignored (--strict refuses them)\n`);
 }
 
 /** The checkpoint behind a model, for what needs the original weights (the float reference). */
@@ -81,6 +113,7 @@ export async function loadGolden(m: LoadedModel, opts: { threads?: number; conte
 }
 
 export function requireTokenizer(m: LoadedModel): TokenizerBundle {
+  if (m.tokenizerError) throw m.tokenizerError;
   if (!m.tokenizer) {
     throw new TellmeError(
       'E_TOKENIZER',

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Checkpoint } from '../checkpoint/types.js';
-import { readChatTemplateFile } from '../checkpoint/tokenizer.js';
+import { checkTokenizerFits, loadTokenizer, readChatTemplateFile } from '../checkpoint/tokenizer.js';
 import { TellmeError } from '../errors.js';
 import { MAX_JSON_BYTES, readInputFile } from '../files/input.js';
 import type { NormRole } from '../layout/ddr.js';
@@ -86,8 +86,27 @@ function parseTokenizerConfig(bytes: Uint8Array | null): Record<string, unknown>
   }
 }
 
+/**
+ * The tokenizer and chat template an image will carry must work: built, within the model's
+ * vocabulary, and the template rendering a one-message conversation (bounded). Otherwise the
+ * image would be unusable with text, so convert refuses it, naming the file.
+ */
+function checkTextSide(ckpt: Checkpoint): void {
+  const file = path.join(ckpt.dir, 'tokenizer.json');
+  try {
+    const tok = loadTokenizer(ckpt.dir);
+    if (!tok) return;
+    checkTokenizerFits(tok, ckpt.spec.vocabSize, file);
+    tok.applyChatTemplate([{ role: 'user', content: 'Hello' }], { addGenerationPrompt: true });
+  } catch (e) {
+    if (!(e instanceof TellmeError) || e.code !== 'E_TOKENIZER') throw e;
+    throw new TellmeError('E_TOKENIZER', e.message, `Fix the file named above (or re-download it); to convert without a tokenizer, move ${file} out of the checkpoint (the image then takes --ids only).`);
+  }
+}
+
 export function readConvertInputs(ckpt: Checkpoint): ConvertInputs {
   const spec = ckpt.spec;
+  checkTextSide(ckpt);
   const norms = readNorms(ckpt);
   const normAbsmax = norms.layers.map((rec, l) => {
     const out = {} as Record<LayerNormRole, number | null>;

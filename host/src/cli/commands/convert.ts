@@ -15,6 +15,7 @@ import { planUram } from '../../layout/uram.js';
 import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { parseIntOption } from '../options.js';
 import { progressBar } from '../progress.js';
+import { reportUnusedTensors } from '../model-source.js';
 
 export interface ConvertCommandOptions {
   model: string;
@@ -23,6 +24,7 @@ export interface ConvertCommandOptions {
   context?: number;
   json?: boolean;
   force?: boolean;
+  strict?: boolean;
   /** Show a progress bar (default: when stderr is a terminal). */
   progress?: boolean;
 }
@@ -130,6 +132,7 @@ export async function runConvert(opts: ConvertCommandOptions, write: (s: string)
   if (!opts.output) throw new TellmeError('E_USAGE', 'no output file', 'Pass -o <image file>, e.g. -o model.tlm.');
   const hw = loadHwConfig(opts.board);
   const ckpt = openCheckpoint(opts.model);
+  reportUnusedTensors(ckpt, opts.strict === true);
   const bar = progressBar('converting', opts.progress ?? process.stderr.isTTY === true);
   let result: ConvertResult;
   try {
@@ -157,6 +160,7 @@ export function register(program: Command): void {
     .option(SHARED_OPTIONS.board, 'board profile name (hw/boards/*.json) or hardware description file', 'kv260')
     .option(SHARED_OPTIONS.context, 'positions of the RoPE table and KV cache (default: min(max_position_embeddings, the board maximum))', parseIntOption('--context', 1))
     .option(SHARED_OPTIONS.force, 'write the image even if the model does not fit the board (recorded in the image; for simulation)')
+    .option(SHARED_OPTIONS.strict, 'refuse checkpoint tensors that config.json does not use (default: warn and ignore them)')
     .option(SHARED_OPTIONS.json, 'print the summary as one JSON object')
     .addHelpText(
       'after',

@@ -75,6 +75,7 @@ export function register(program: Command): void {
         ...(flags.board !== undefined ? { board: flags.board } : {}),
         ...(flags.context !== undefined ? { context: flags.context } : {}),
       });
+      if (m.tokenizerError && !flags.json) process.stderr.write(`tellme: note: printing token ids, because ${m.tokenizerError.message}\n`);
       const printer = new TokenPrinter(m.tokenizer, flags.json === true);
       if (!flags.ids) printer.prompt(flags.prompt);
       const result = await generate(goldenSession(model), promptIds, {

@@ -10,7 +10,7 @@ import { isModelImage, openImage } from '../../image/reader.js';
 import { addModelInput, modelPath, SHARED_OPTIONS } from '../conventions.js';
 import { openModel, requireCheckpoint } from '../model-source.js';
 
-export function describeCheckpoint(ckpt: Checkpoint, hasTokenizer: boolean) {
+export function describeCheckpoint(ckpt: Checkpoint, hasTokenizer: boolean, tokenizerProblem: string | null = null) {
   const s = ckpt.spec;
   const dtypes: Record<string, { tensors: number; bytes: number }> = {};
   for (const t of ckpt.tensors.values()) {
@@ -52,6 +52,8 @@ export function describeCheckpoint(ckpt: Checkpoint, hasTokenizer: boolean) {
     bos_token_id: s.bosTokenId,
     eos_token_ids: s.eosTokenIds,
     tokenizer: hasTokenizer,
+    /** Why tokenizer.json is unusable (text prompts fail; --ids works), or null. */
+    tokenizer_problem: tokenizerProblem,
   };
 }
 
@@ -98,7 +100,7 @@ export function register(program: Command): void {
         throw new TellmeError('E_USAGE', '--board and --sections apply to model images only', 'drop them when inspecting a checkpoint directory');
       }
       const m = openModel(target);
-      const d = describeCheckpoint(requireCheckpoint(m, 'inspect'), m.tokenizer !== null);
+      const d = describeCheckpoint(requireCheckpoint(m, 'inspect'), m.tokenizer !== null, m.tokenizerError?.message ?? null);
       if (flags.json) {
         process.stdout.write(JSON.stringify(d, null, 2) + '\n');
         return;
@@ -112,7 +114,7 @@ export function register(program: Command): void {
         `  layers          ${sh.num_layers} x (hidden ${sh.hidden_size}, FFN ${sh.intermediate_size}, ${d.activation === 'relu2' ? 'ReLU²' : 'SwiGLU'})`,
         `  attention       ${sh.num_heads} heads x ${sh.head_dim}, ${sh.num_kv_heads} KV heads${sh.num_kv_heads < sh.num_heads ? ' (GQA)' : ' (MHA)'}, RoPE theta ${d.rope_theta}`,
         `  sub-norms       ${d.sub_norms ? 'yes' : 'no'}; head ${d.tied_embeddings ? 'tied to the embedding' : 'untied'}`,
-        `  vocabulary      ${sh.vocab_size}; context ${sh.max_positions}; tokenizer ${d.tokenizer ? 'yes' : 'no (use --ids)'}`,
+        `  vocabulary      ${sh.vocab_size}; context ${sh.max_positions}; tokenizer ${d.tokenizer ? 'yes' : d.tokenizer_problem ? `unusable (use --ids): ${d.tokenizer_problem}` : 'no (use --ids)'}`,
         `  parameters      ${human(d.parameters)} (${human(d.ternary_weights_per_token)} ternary)`,
         `  tensors         ${d.tensors} in ${d.files} file(s): ` +
           Object.entries(d.dtypes)
