@@ -108,6 +108,8 @@ describe('make-test-model -o', () => {
     const dir = path.join(tmp, 'tm');
     expect((await tellme('make-test-model', '--preset', 'bitnet-tiny-packed', '--shards', '3', '-o', dir)).exitCode).toBe(0);
     fs.writeFileSync(path.join(dir, 'README.md'), 'mine');
+    // Named like a shard, but not written by make-test-model: it stays.
+    fs.writeFileSync(path.join(dir, 'model-00001-of-00009.safetensors'), 'mine');
     fs.mkdirSync(path.join(dir, 'runs'));
     fs.writeFileSync(path.join(dir, 'runs', 'log.txt'), 'mine');
     await refused(['make-test-model', '--preset', 'bitnet-tiny-packed', '-o', dir], /already holds an output of tellme make-test-model.*\n.*--overwrite/);
@@ -117,7 +119,8 @@ describe('make-test-model -o', () => {
     expect(names).toContain('README.md');
     expect(names).toContain('runs');
     expect(names).toContain('model.safetensors');
-    expect(names.filter((n) => n.startsWith('model-0'))).toEqual([]); // the old shards are gone
+    expect(names.filter((n) => n.startsWith('model-0'))).toEqual(['model-00001-of-00009.safetensors']); // the old shards are gone, not the user's file
+    expect(fs.readFileSync(path.join(dir, 'model-00001-of-00009.safetensors'), 'utf8')).toBe('mine');
     expect(fs.readFileSync(path.join(dir, 'runs', 'log.txt'), 'utf8')).toBe('mine');
   });
 

@@ -31,6 +31,13 @@ export interface TestModelResult {
 export interface WriteTestModelHooks {
   /** Called after each tensor with the safetensors bytes written so far and the total. */
   onProgress?: (written: number, total: number) => void;
+  /**
+   * Files of an earlier run to remove first (paths relative to the directory). Default: every
+   * file a loader would read whatever wrote it (model*.safetensors, the index, tokenizer.json),
+   * for tests and benchmarks in their own directories; the CLI passes exactly what its earlier
+   * run recorded, so that it never deletes a file it did not write.
+   */
+  replaceFiles?: readonly string[];
 }
 
 const SHARD_NAME = /^model-\d{5}-of-\d{5}\.safetensors$/;
@@ -228,7 +235,15 @@ function writeJson(file: string, value: unknown, files: string[]): void {
 }
 
 /** Remove what an earlier run may have left that would change what a loader reads. */
-function removeStale(dir: string): void {
+function removeStale(dir: string, replaceFiles: readonly string[] | undefined): void {
+  if (replaceFiles) {
+    for (const f of replaceFiles) {
+      const p = path.resolve(dir, f);
+      // Only plain files directly inside dir: a record naming ../x or a directory removes nothing.
+      if (path.dirname(p) === dir && fs.lstatSync(p, { throwIfNoEntry: false })?.isFile()) fs.rmSync(p);
+    }
+    return;
+  }
   for (const f of fs.readdirSync(dir)) {
     if (f === SINGLE_FILE || f === INDEX_FILE || f === 'tokenizer.json' || SHARD_NAME.test(f)) fs.rmSync(path.join(dir, f));
   }
@@ -238,7 +253,7 @@ export function writeTestModel(dirArg: string, input: TestModelInput = {}, hooks
   const o = resolveTestModelOptions(input);
   const dir = path.resolve(dirArg);
   fs.mkdirSync(dir, { recursive: true });
-  removeStale(dir);
+  removeStale(dir, hooks.replaceFiles);
   const ids = specialIds(o.vocab);
   const files: string[] = [];
 

@@ -26,16 +26,22 @@ interface Flags {
  */
 export const MARKER_FILE = 'tellme-test-model.json';
 
-function isOwnCheckpoint(dir: string): boolean {
+/** The files an earlier run recorded in its marker, or null when dir holds no marker of ours. */
+function ownFiles(dir: string): string[] | null {
   const marker = path.join(dir, MARKER_FILE);
   try {
     const st = fs.lstatSync(marker);
-    if (!st.isFile() || st.size > 1 << 20) return false;
-    const j = JSON.parse(fs.readFileSync(marker, 'utf8')) as { written_by?: unknown };
-    return j.written_by === 'tellme make-test-model';
+    if (!st.isFile() || st.size > 1 << 20) return null;
+    const j = JSON.parse(fs.readFileSync(marker, 'utf8')) as { written_by?: unknown; files?: unknown };
+    if (j.written_by !== 'tellme make-test-model') return null;
+    return Array.isArray(j.files) ? j.files.filter((f): f is string => typeof f === 'string') : [];
   } catch {
-    return false;
+    return null;
   }
+}
+
+function isOwnCheckpoint(dir: string): boolean {
+  return ownFiles(dir) !== null;
 }
 
 export function register(program: Command): void {
@@ -62,7 +68,8 @@ export function register(program: Command): void {
       const t0 = performance.now();
       let r;
       try {
-        r = writeTestModel(dir, input, { onProgress: (w, t) => bar.update(w, t, `${(w / 2 ** 20).toFixed(0)} MiB`) });
+        // Replace only what the earlier run recorded: a file it did not write is never deleted.
+        r = writeTestModel(dir, input, { replaceFiles: ownFiles(dir) ?? [], onProgress: (w, t) => bar.update(w, t, `${(w / 2 ** 20).toFixed(0)} MiB`) });
       } finally {
         bar.stop();
       }
