@@ -12,6 +12,7 @@ import { DEFAULT_CONTEXT_CAP } from '../../host/src/golden/model.js';
 import { implausibleSpec, MODEL_LIMITS } from '../../host/src/model/spec.js';
 import { builtinShape } from '../../host/src/plan/shapes.js';
 import { writeTestModel } from '../../host/src/testmodels/index.js';
+import { rewriteManifest } from '../image/helpers.js';
 import { ERROR_STYLE, tellmeInProcess as tellme } from './run-in-process.js';
 
 let tmp: string;
@@ -59,6 +60,20 @@ describe('implausible model shapes', () => {
     expect(implausibleSpec({ ...s, numLayers: 1.5 })).toHaveLength(1);
     expect(implausibleSpec({ ...s, headDim: 95 })).toEqual(['head_dim 95 is odd; RoPE rotates pairs']);
     expect(implausibleSpec({ ...s, rmsNormEps: NaN })).toHaveLength(1);
+  });
+});
+
+describe('implausible image manifests', () => {
+  it('spec.numLayers 1e6 (with fresh checksums) is refused by inspect and generate at once', async () => {
+    const img = path.join(tmp, 'layers.tlm');
+    expect((await tellme('convert', base, '-o', img)).exitCode).toBe(0);
+    rewriteManifest(img, (m) => void ((m['spec'] as Record<string, unknown>)['numLayers'] = 1e6));
+    for (const args of [['inspect', img], ['generate', img, '--ids', '1', '-n', '1']]) {
+      const r = await tellme(...args);
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(ERROR_STYLE);
+      expect(r.stderr).toContain('the model spec is implausible: num_hidden_layers 1000000 is not an integer in 1..1024');
+    }
   });
 });
 

@@ -18,7 +18,7 @@ import { hwConfigFromObject } from '../hwconfig/load.js';
 import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { layerNormRoles, normLength, planDdr, type NormRole } from '../layout/ddr.js';
 import { planUram, type UramPlan } from '../layout/uram.js';
-import { LINEAR_NAMES, linearShape, type ModelSpec } from '../model/spec.js';
+import { implausibleSpec, LINEAR_NAMES, linearShape, type ModelSpec } from '../model/spec.js';
 import { ftz32 } from '../numerics/f32.js';
 import { decodeHeader, FORMAT_NAME, HEADER_BYTES, SECTION_ALIGNMENT, SUPPORTED_VERSIONS, hasImageMagic, sha256Hex, type ImageHeader } from './format.js';
 import { IMAGE_DDR_KINDS, validateManifest, type ImageManifest, type SectionRecord } from './manifest.js';
@@ -283,6 +283,9 @@ function sameJson(a: unknown, b: unknown): boolean {
 function checkModel(file: string, m: ImageManifest, hw: LoadedHwConfig, header: ImageHeader): UramPlan {
   const spec = m.spec;
   const fail = (what: string) => bad(file, what);
+  // Before any plan is built from it: 1e6 layers would otherwise hang the reader.
+  const implausible = implausibleSpec(spec);
+  if (implausible.length > 0) throw fail(`the model spec is implausible: ${implausible.join('; ')}`);
   if (spec.numHeads % spec.numKvHeads !== 0 || spec.headDim % 2 !== 0) throw fail(`the model spec is inconsistent (heads ${spec.numHeads}, KV heads ${spec.numKvHeads}, head_dim ${spec.headDim})`);
   if (m.context > spec.maxPositions || m.ddr.context !== m.context) {
     throw fail(`context ${m.context} (DDR map: ${m.ddr.context}) is not within the model's ${spec.maxPositions} positions`);
