@@ -25,6 +25,7 @@ import { tilePackLayout, type NormRole } from '../layout/ddr.js';
 import { LAYER_NORM_ROLES, type LayerNormRole, type LinearName } from '../model/spec.js';
 import { f32ToF16Sat } from '../numerics/f16.js';
 import { paddedGroups, ZERO_INDEX, type TlmmMatrix } from '../tlmm/encoding.js';
+import { checkImageValues } from './image-values.js';
 import { GoldenModel } from './model.js';
 import { headStride, placeLayers, type GoldenWeights, type Progress } from './weights.js';
 
@@ -147,6 +148,7 @@ export function goldenWeightsFromImage(image: ModelImage, pool: KernelPool, opts
   const rowAmax = new Float32Array(image.readSection('lm_head.scale').buffer);
   tick('lm head');
   const rope = f32View(image.readSection('rope')).subarray(0, context * spec.headDim);
+  checkImageValues(image, { embedding, norms: normCache, headRowAmax: rowAmax, rope, positions: context });
 
   return {
     spec,
