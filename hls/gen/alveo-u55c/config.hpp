@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "alveo-u55c";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "65c59e008358b2d0e5dfc30ab8e257f0260b39a528b1d1783869507dd61e2767";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "9cc1c97114067ea2eed7c759c1e3a8da6c6b537bae2b35463000065d84c93869";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 300u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "kv260-paper";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "85dd0d1222e05c132a8d03250722a80ea66a137a6f88cc7016240c1730435223";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "95c599ae4bf46de39eaaa6954282866518d765e7279b8073e15535d93fa2d901";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "zcu104";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "51e236b35f703f7bcd563fbe303dc365d505e1e4583c2f5f9e5ff73a51452265";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "872240c225a7794dc6538db26bc33ddf1bd782627b40aabb1754680ea345d713";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

@@ -51,6 +51,14 @@ export function checkConsistency(c: HwConfig, file: string): void {
   if (Q < 2 || Q % 2 !== 0) {
     fail(file, 'tlmm.parallel_vectors', `Q = ${Q} must be even: the Q reads per cycle come from Q/2 dual-port URAM banks`, 'Use an even parallel_vectors.');
   }
+  if (c.architecture.tlmm_engine === 'hw-rtl' && (c.architecture.prefill_token_block !== 1 || c.architecture.activation_read !== 'parallel')) {
+    fail(
+      file,
+      'architecture.tlmm_engine',
+      `hw-rtl reads a chunk of activations a cycle and looks up one token per weight read, but activation_read is ${c.architecture.activation_read} and prefill_token_block ${c.architecture.prefill_token_block} (hw/rtl/tlmm_engine.sv)`,
+      'Set activation_read to "parallel" and prefill_token_block to 1, or tlmm_engine to "paper-hls".',
+    );
+  }
   const banks = Q / 2;
   const perLevel = cas * banks;
   if (c.uram.weight_buffer_urams % perLevel !== 0) {

@@ -14,6 +14,7 @@ export type ActivationFormat = 'fp16' | 'fp32';
 export type KvFormat = 'fp16' | 'int8';
 export type LmHeadMode = 'int8' | 'ternary-shortlist';
 export type NormsOnChip = 'none' | 'decode' | 'all';
+export type TlmmEngine = 'paper-hls' | 'hw-rtl';
 
 /** The per-build choices of the arithmetic contract (docs/numerics.md); `numerics` of a HwConfig. */
 export interface ContractNumerics {
@@ -101,6 +102,8 @@ export interface HwConfig {
     runtime_shapes: boolean;
     /** Where RMS-MAX keeps its input vectors: DDR scratch (none), on chip in decode, or in every pass. */
     norms_on_chip: NormsOnChip;
+    /** Which TLMM engine is built (resource model): the paper's HLS engine or hw/rtl. */
+    tlmm_engine: TlmmEngine;
   };
   attention: {
     prefill_pes: number;

@@ -1,17 +1,23 @@
 /**
  * Resource estimate of a build (docs/performance-model.md §4).
  *
- * Three kinds of figures, and every module says which it is (`basis`):
+ * Four kinds of figures, and every module says which it is (`basis`):
+ *  - measured: the hw/rtl TLMM engine (architecture.tlmm_engine hw-rtl), whose per-table,
+ *    per-lookup-path, loader and buffer costs were measured by yosys (docs/measurements.md, "The
+ *    RTL TLMM engine"; yosys, not Vivado: no LUT6_2 packing, no timing). The paper's own build
+ *    (tlmm_engine paper-hls) keeps the paper-calibrated engine so that it still lands on the
+ *    paper's totals;
  *  - fitted: a remainder chosen so that the paper's build lands on its published totals (v2
  *    Table 1/3); it says nothing about a different build except "this much stays";
  *  - paper-scaled: a per-module figure of the paper (v2 Table 3, secondary) scaled by the one
  *    parameter that changes, half fixed and half proportional (an assumption);
- *  - predicted: computed from the structure (equations, buffer sizes, per-unit costs). The TLMM
- *    core follows the paper's cost equations (v2 eqs. 1-3; LUT_lp itself is fitted to the paper's
+ *  - predicted: computed from the structure (equations, buffer sizes, per-unit costs). The paper-hls
+ *    TLMM core follows the paper's cost equations (v2 eqs. 1-3; LUT_lp itself is fitted to the paper's
  *    23,082-LUT core); the weight-buffer URAMs are exact; buffers are sized from the synthesised
  *    maxima and element formats; new units (int8 attention, the shortlist head) use the per-unit
  *    costs in COSTS, each with its source or the word "assumed".
- * None of this is a synthesis result: good for choosing between options, not for promising timing.
+ * Apart from the yosys figures none of this is a synthesis result, and those are not Vivado's: good
+ * for choosing between options, not for promising timing.
  */
 import type { LoadedHwConfig } from '../hwconfig/types.js';
 
@@ -31,6 +37,30 @@ export const COSTS = {
   },
   muxStagesPerLut: { value: 2, source: '[inferred] one LUT6 is a 4:1 multiplexer: a shifter over A alignments needs ceil(log2(A)/2) LUT levels per output bit' },
   dspPrecomputePerTable: { value: 3, source: "authors' code: three packed-SIMD adds in DSPs per table" },
+  rtlLutPrePerTable: {
+    value: 570 / 28,
+    source:
+      'measured (yosys, docs/measurements.md "The RTL TLMM engine"): hw/rtl\'s table builder for 28 tables alone took 570 LUT and no DSP (one 10-bit add/subtract per table per cycle along a one-digit-per-step path through the 27 entries)',
+  },
+  rtlLutPerTableCopy: {
+    value: 8.3,
+    source: 'measured (yosys): one 27-entry x 10-bit table copy in multi-port LUTRAM, 8.2 LUT with ping-pong (RAM64M8, the bank is an address bit: no read mux), 8.4 single (RAM32M16); 8.3 for both',
+  },
+  rtlLutPerLookupPath: {
+    value: 13.3,
+    source: 'measured (yosys): 28-input adder tree with one register per level (293 LUT = 10.5 a lookup path), plus the accumulators and control of the core: 13.3 LUT a lookup path',
+  },
+  rtlCoreDsp: { value: 3, source: 'measured (yosys): the run-time shape products of the core (tile words, builds); replaceable by sequential logic' },
+  rtlLoaderLut: {
+    value: 5930,
+    source: 'measured (yosys): tlmm_weight_writer, the dense-beat loader at 512-bit beats, 4 index vectors a cycle (three-beat window, 4-bit-granular extraction shifter)',
+  },
+  rtlLoaderDsp: { value: 4, source: 'measured (yosys): the loader\'s run-time vector count products' },
+  rtlLoaderBeatBits: { value: 512, source: 'the beat width the loader was measured at (kv260: 4 x 128-bit ports)' },
+  rtlBufferLut: {
+    value: 2467,
+    source: 'measured (yosys): tlmm_weight_buffer, 2 halves x 8 banks of URAM with the half-select read multiplexers (Q = 16)',
+  },
   fusePeripheryLut: { value: 20055, source: 'TLMM-FUSE 43,137 LUT (v2 Table 3, secondary) minus the 23,082-LUT core: quant/dequant, RoPE, SiLU, residual, stream resizer at 16 lanes' },
   fusePeripheryDsp: { value: 236, source: 'TLMM-FUSE 320 DSP minus 84 precompute DSP (3 x 28)' },
   runtimeShapesLut: { value: 1500, source: 'assumed: run-time dimension registers, GQA head mapping, ReLU2/SiLU select' },
@@ -247,30 +277,54 @@ export function estimateResources(hw: LoadedHwConfig): ResourceEstimate {
   const Bk = c.architecture.prefill_token_block;
   const pingpong = c.architecture.table_buffering === 'pingpong';
   const copies = pingpong ? 2 : 1;
-  const lutPre = T * Bk * COSTS.lutPrePerTable.value;
-  const lutTb = T * Q * Bk * copies * COSTS.lutPerTableCopy.value;
-  const lutLpl = T * Q * Bk * COSTS.lutPerLookupPath.value;
-  // Ping-pong tables: every lookup selects one of two table copies.
-  const tableMux = pingpong ? T * Q * Bk * d.tableEntryBits * COSTS.lutPerMuxBit.value : 0;
-  // Accumulators: Q lanes (x token block) over the largest tile's rows. The paper layout holds a
-  // whole linear of up to ceil(ffn/hidden) x hidden rows; tiles hold at most one output dimension.
-  const m = c.maxima;
-  const accRows =
-    c.architecture.weight_layout === 'paper-regions' ? Math.ceil(m.ffn / m.hidden) * m.hidden : Math.max(m.ffn, m.hidden, qDimMax(hw));
   const lanes = c.architecture.elementwise_lanes / 16;
   const fp32 = c.architecture.activation_format === 'fp32';
   const actBits = fp32 ? 32 : 16;
   const fp32Lut = fp32 ? COSTS.fp32PeripheryLutFactor.value : 1;
   const fp32Dsp = fp32 ? COSTS.fp32PeripheryDspFactor.value : 1;
   const modules: ModuleEstimate[] = [];
-  modules.push({
-    module: 'TLMM core (eqs. 1-3)',
-    lut: lutPre + lutTb + lutLpl + tableMux,
-    dsp: T * Bk * COSTS.dspPrecomputePerTable.value,
-    bram36: bram36Banks(Q * Bk, Math.ceil(accRows / Q), d.accumulatorBits),
-    uram: 0,
-    basis: 'LUT: eqs. 1-3 (LUT_lp fitted to the paper core) + predicted ping-pong read mux; BRAM: predicted accumulators',
-  });
+  const rtl = c.architecture.tlmm_engine === 'hw-rtl';
+  const core = rtl
+    ? {
+        lutPre: T * Bk * COSTS.rtlLutPrePerTable.value,
+        lutTb: T * Q * Bk * copies * COSTS.rtlLutPerTableCopy.value,
+        lutLpl: T * Q * Bk * COSTS.rtlLutPerLookupPath.value,
+        // The table's bank is an address bit of the LUTRAM: no read multiplexer (measured).
+        tableMux: 0,
+      }
+    : {
+        lutPre: T * Bk * COSTS.lutPrePerTable.value,
+        lutTb: T * Q * Bk * copies * COSTS.lutPerTableCopy.value,
+        lutLpl: T * Q * Bk * COSTS.lutPerLookupPath.value,
+        // Ping-pong tables: every lookup selects one of two table copies.
+        tableMux: pingpong ? T * Q * Bk * d.tableEntryBits * COSTS.lutPerMuxBit.value : 0,
+      };
+  // Accumulators: Q lanes (x token block) over the largest tile's rows. The paper layout holds a
+  // whole linear of up to ceil(ffn/hidden) x hidden rows; tiles hold at most one output dimension.
+  const m = c.maxima;
+  const accRows =
+    c.architecture.weight_layout === 'paper-regions' ? Math.ceil(m.ffn / m.hidden) * m.hidden : Math.max(m.ffn, m.hidden, qDimMax(hw));
+  const accDepth = Math.ceil(accRows / Q);
+  modules.push(
+    rtl
+      ? {
+          module: 'TLMM core (hw/rtl)',
+          lut: core.lutPre + core.lutTb + core.lutLpl,
+          dsp: COSTS.rtlCoreDsp.value,
+          // One accumulator RAM Q x accumulator bits wide (hw/rtl/tlmm_core.sv).
+          bram36: bram36Banks(1, accDepth, Q * Bk * d.accumulatorBits),
+          uram: 0,
+          basis: 'LUT/DSP: per-table and per-lookup-path costs measured by yosys on hw/rtl (not Vivado); BRAM predicted (one wide accumulator RAM)',
+        }
+      : {
+          module: 'TLMM core (eqs. 1-3)',
+          lut: core.lutPre + core.lutTb + core.lutLpl + core.tableMux,
+          dsp: T * Bk * COSTS.dspPrecomputePerTable.value,
+          bram36: bram36Banks(Q * Bk, accDepth, d.accumulatorBits),
+          uram: 0,
+          basis: 'LUT: eqs. 1-3 (LUT_lp fitted to the paper core) + predicted ping-pong read mux; BRAM: predicted accumulators',
+        },
+  );
   const parallel = c.architecture.activation_read === 'parallel';
   modules.push({
     module: 'TLMM-FUSE periphery',
@@ -308,14 +362,28 @@ export function estimateResources(hw: LoadedHwConfig): ResourceEstimate {
   const gearbox = dense ? (d.beatBits + vec) * Math.ceil(Math.log2(alignments) / COSTS.muxStagesPerLut.value) + COSTS.gearboxControlLut.value : 0;
   // Double buffering: the Q reads of each cycle come from one half or the other (separate URAMs).
   const dbMux = c.architecture.double_buffering ? Q * d.uramWordBits * COSTS.lutPerMuxBit.value + COSTS.doubleBufferControlLut.value : 0;
-  modules.push({
-    module: 'weight buffer + loader (WBMU)',
-    lut: scaled(COSTS.wbmuLut.value, d.beatBits / 768) + gearbox + dbMux,
-    dsp: 0,
-    bram36: 0,
-    uram: c.uram.weight_buffer_urams,
-    basis: 'LUT paper-scaled (v2 Table 3) + predicted gearbox and double-buffer read mux; URAM exact',
-  });
+  // hw/rtl's loader and buffer were measured with dense beats and double buffering; other
+  // layouts keep the paper-scaled estimate.
+  const rtlBuffer = rtl && dense && c.architecture.double_buffering;
+  modules.push(
+    rtlBuffer
+      ? {
+          module: 'weight buffer + loader (hw/rtl)',
+          lut: scaled(COSTS.rtlLoaderLut.value, d.beatBits / COSTS.rtlLoaderBeatBits.value) + scaled(COSTS.rtlBufferLut.value, Q / 16),
+          dsp: COSTS.rtlLoaderDsp.value,
+          bram36: 0,
+          uram: c.uram.weight_buffer_urams,
+          basis: `LUT/DSP measured by yosys on hw/rtl (loader at 512-bit beats, buffer at Q = 16${d.beatBits === 512 && Q === 16 ? '' : '; scaled half-proportionally to this build, assumed'}); URAM exact`,
+        }
+      : {
+          module: 'weight buffer + loader (WBMU)',
+          lut: scaled(COSTS.wbmuLut.value, d.beatBits / 768) + gearbox + dbMux,
+          dsp: 0,
+          bram36: 0,
+          uram: c.uram.weight_buffer_urams,
+          basis: 'LUT paper-scaled (v2 Table 3) + predicted gearbox and double-buffer read mux; URAM exact',
+        },
+  );
   // The weight ports and one port for activations, KV cache and RoPE (the paper: inout1..inout4).
   const ports = c.memory.weight_ports + 1;
   const readBuffer = (widthBits: number) => bram36Banks(1, COSTS.axiOutstanding.value * c.memory.burst_beats, widthBits);
@@ -373,7 +441,7 @@ export function estimateResources(hw: LoadedHwConfig): ResourceEstimate {
     uram,
     budget,
     utilisation,
-    tlmmCore: { lutPre, lutTb, lutLpl, total: Math.round(lutPre + lutTb + lutLpl) },
+    tlmmCore: { lutPre: core.lutPre, lutTb: core.lutTb, lutLpl: core.lutLpl, total: Math.round(core.lutPre + core.lutTb + core.lutLpl) },
     fits: problems.length === 0,
     problems,
     warnings,

@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "alveo-u55c";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'h65c59e008358b2d0e5dfc30ab8e257f0260b39a528b1d1783869507dd61e2767;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h9cc1c97114067ea2eed7c759c1e3a8da6c6b537bae2b35463000065d84c93869;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 300;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)

@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "kv260-paper";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'h85dd0d1222e05c132a8d03250722a80ea66a137a6f88cc7016240c1730435223;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h95c599ae4bf46de39eaaa6954282866518d765e7279b8073e15535d93fa2d901;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)

@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "zcu104";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'h51e236b35f703f7bcd563fbe303dc365d505e1e4583c2f5f9e5ff73a51452265;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h872240c225a7794dc6538db26bc33ddf1bd782627b40aabb1754680ea345d713;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)
