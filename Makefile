@@ -148,13 +148,13 @@ FW_INC := -Ifirmware/app -Ifirmware/drv -Ifirmware/hal -Ifirmware/gen -Ihls/incl
 FW_WARN := -Wall -Wextra -Werror
 FW_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 $(FW_WARN) $(HLS_FP) $(FW_INC)
 FW_CORE := $(sort $(wildcard firmware/app/*.c)) firmware/drv/tl_accel.c firmware/gen/tl_protocol.c firmware/hal/tl_hal_time.c
-FW_TEST := $(sort $(wildcard firmware/test/*.c))
+FW_TEST := firmware/test/main.c $(sort $(wildcard firmware/test/test_*.c)) firmware/test/tl_test.c firmware/test/tl_hal_mock.c
 FW_DEPS := $(wildcard firmware/*/*.h) $(wildcard hls/include/*.h)
 AARCH64_CC := aarch64-linux-gnu-gcc
 QEMU_AARCH64 := qemu-aarch64 -L /usr/aarch64-linux-gnu
 
 .PHONY: firmware fw-test vboard fuzz-build fuzz
-firmware: $(FW_OUT)/x86_64/fw_unit $(FW_OUT)/aarch64/fw_unit
+firmware: $(FW_OUT)/x86_64/fw_unit $(FW_OUT)/aarch64/fw_unit $(FW_OUT)/x86_64/fw_xdma $(FW_OUT)/aarch64/tl_hal_kv260.o
 
 $(FW_OUT)/x86_64/fw_unit: $(FW_CORE) $(FW_TEST) $(FW_DEPS)
 	@mkdir -p $(@D)
@@ -164,8 +164,19 @@ $(FW_OUT)/aarch64/fw_unit: $(FW_CORE) $(FW_TEST) $(FW_DEPS)
 	@mkdir -p $(@D)
 	$(AARCH64_CC) $(FW_CFLAGS) -Ifirmware/test $(FW_CORE) $(FW_TEST) -o $@.tmp$$$$ -pthread -lm && mv -f $@.tmp$$$$ $@
 
+# The xdma backend against files standing in for the XDMA devices; the kv260 backend is built
+# (for the A53s) but runs only on a board.
+$(FW_OUT)/x86_64/fw_xdma: firmware/test/xdma_main.c firmware/test/tl_test.c firmware/hal/tl_hal_xdma.c firmware/hal/tl_hal_time.c $(FW_DEPS)
+	@mkdir -p $(@D)
+	gcc $(FW_CFLAGS) -Ifirmware/test $(filter %.c,$^) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+
+$(FW_OUT)/aarch64/tl_hal_kv260.o: firmware/hal/tl_hal_kv260.c $(FW_DEPS)
+	@mkdir -p $(@D)
+	$(AARCH64_CC) $(FW_CFLAGS) -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+
 fw-test: firmware
 	$(FW_OUT)/x86_64/fw_unit
+	$(FW_OUT)/x86_64/fw_xdma
 	$(QEMU_AARCH64) $(FW_OUT)/aarch64/fw_unit
 
 # The virtual board (docs/protocol.md §11): build/vboard/tellme-vboard, the firmware with the sim

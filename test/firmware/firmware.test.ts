@@ -1,6 +1,6 @@
 /**
  * The firmware's C unit tests (firmware/test: codecs, JSON, frames, the accelerator driver on a
- * mock HAL, the LM head's dot product) built with -Wall -Wextra -Werror for x86-64 and, cross,
+ * mock HAL, the LM head's dot product; the xdma HAL backend on files) built with -Wall -Wextra -Werror for x86-64 and, cross,
  * for aarch64 — run natively and under qemu-aarch64, so the NEON head is exercised — and the
  * libFuzzer harness of the frame and message parser (ASan + UBSan) for a bounded time.
  */
@@ -39,6 +39,15 @@ describe('firmware unit tests', () => {
     expect(r.stderr).toMatch(/^ok {3}head dot matches portable and known answers$/m);
     expect(summary(r.stdout)).toMatchObject({ failures: 0 });
     expect(r.exitCode).toBe(0);
+  });
+
+  it('the xdma backend maps the registers and moves the window in pieces, a short transfer is an error (files as XDMA devices); the kv260 backend builds for aarch64', async () => {
+    const exe = await build('build/firmware/x86_64/fw_xdma');
+    const r = await execa(exe, [], { reject: false, timeout: 120_000 });
+    expect(summary(r.stdout)).toMatchObject({ cases: 3, failures: 0 });
+    expect(r.exitCode).toBe(0);
+    const obj = await build('build/firmware/aarch64/tl_hal_kv260.o');
+    expect(fs.readFileSync(obj).subarray(18, 20).readUInt16LE(0)).toBe(183);
   });
 
   it('a one-test filter runs that test only, and no match is a failure', async () => {
