@@ -19,9 +19,10 @@ import { goldenSession } from '../../host/src/golden/session.js';
 import { isTellmeError } from '../../host/src/errors.js';
 import { generate } from '../../host/src/runtime/generate.js';
 import { bf16Flushed, bf16ToF32, f32ToBf16, roundToF16 } from '../../host/src/numerics/f16.js';
-import { f32, ftz32 } from '../../host/src/numerics/f32.js';
-import { relu2Gate, siluGate } from '../../host/src/numerics/functions.js';
-import { dequantFactor, headDequantFactor, quantMultiplier, quantizeToken, quantizeValue } from '../../host/src/numerics/quant.js';
+import { f32, ftz32, roundHalfEven } from '../../host/src/numerics/f32.js';
+import { exp32, relu2Gate, siluGate } from '../../host/src/numerics/functions.js';
+import { ABSMAX_FLOOR, dequantFactor, headDequantFactor, quantMultiplier, quantizeToken, quantizeValue } from '../../host/src/numerics/quant.js';
+import type { ContractNumerics } from '../../host/src/hwconfig/index.js';
 import { absMax } from '../../host/src/numerics/reduce.js';
 import { rmsMax } from '../../host/src/numerics/rmsmax.js';
 import { dotProductRows } from '../../host/src/tlmm/tables.js';
@@ -40,17 +41,73 @@ function makeModel(input: TestModelInput): Checkpoint {
   return openCheckpoint(dir);
 }
 
+/** The int8 KV cache of the scalar model: per position and KV head, the int8 vector and its scale. */
+interface ScalarInt8Kv {
+  k: Int8Array[][];
+  v: Int8Array[][];
+  sk: number[][];
+  sv: number[][];
+}
+
+/** §8.3 head quantiser, written out: int8 values and σ = f32(max(amax, FLOOR) / 127). */
+function headQuant(x: Float32Array, off: number, d: number): { x8: Int8Array; sigma: number } {
+  let amax = 0;
+  for (let t = 0; t < d; t++) amax = Math.max(amax, Math.abs(x[off + t]!));
+  const amaxC = Math.max(amax, ABSMAX_FLOOR);
+  const s = f32(127 / amaxC);
+  const x8 = new Int8Array(d);
+  for (let t = 0; t < d; t++) x8[t] = Math.min(127, Math.max(-127, roundHalfEven(f32(x[off + t]! * s))));
+  return { x8, sigma: f32(amaxC / 127) };
+}
+
+/** §8.3 attention, written out per query head from the document (independent of golden/attention-int8.ts). */
+function scalarInt8Attention(q: { x8: Int8Array; sigma: number }[], kv: ScalarInt8Kv, pos: number, H: number, Hkv: number, d: number): Float32Array {
+  const out = new Float32Array(H * d);
+  const scale = f32(1 / f32(Math.sqrt(d)));
+  for (let h = 0; h < H; h++) {
+    const g = Math.floor(h / (H / Hkv));
+    const sqs = f32(q[h]!.sigma * scale);
+    const s: number[] = [];
+    for (let j = 0; j <= pos; j++) {
+      let acc = 0;
+      for (let t = 0; t < d; t++) acc += q[h]!.x8[t]! * kv.k[j]![g]![t]!;
+      s.push(f32(f32(acc) * f32(sqs * kv.sk[j]![g]!)));
+    }
+    const m = Math.max(...s);
+    let V = 0;
+    for (let j = 0; j <= pos; j++) V = Math.max(V, kv.sv[j]![g]!);
+    const rho = f32(2 ** 24 / V);
+    let l = 0;
+    const A = new Array<bigint>(d).fill(0n);
+    for (let j = 0; j <= pos; j++) {
+      const e = exp32(f32(s[j]! - m));
+      l = f32(l + e);
+      const u = roundHalfEven(f32(f32(e * kv.sv[j]![g]!) * rho));
+      expect(u >= 0 && u <= 2 ** 24).toBe(true);
+      for (let t = 0; t < d; t++) A[t] = A[t]! + BigInt(u) * BigInt(kv.v[j]![g]![t]!);
+    }
+    const c = f32((V * 2 ** -24) / l);
+    for (let t = 0; t < d; t++) out[h * d + t] = f32(f32(Number(A[t]!)) * c);
+  }
+  return out;
+}
+
 /** A direct, scalar transcription of docs/numerics.md §11 with integer dot products. */
 class ScalarModel {
   private readonly lin: Map<string, { t: Int8Array; rows: number; cols: number; scale: number }>;
   private readonly kv: KvLayerCache[];
+  private readonly kv8: ScalarInt8Kv[];
   private readonly rope: Float32Array;
   private readonly headQ: Int8Array;
   private readonly headAmax: Float32Array;
   private readonly emb: Float32Array;
   pos = 0;
 
-  constructor(private readonly ckpt: Checkpoint, private readonly ctx: number) {
+  constructor(
+    private readonly ckpt: Checkpoint,
+    private readonly ctx: number,
+    private readonly numerics: ContractNumerics,
+  ) {
     const s = ckpt.spec;
     this.lin = new Map();
     for (let l = 0; l < s.numLayers; l++) {
@@ -62,6 +119,7 @@ class ScalarModel {
     }
     const kvDim = s.numKvHeads * s.headDim;
     this.kv = Array.from({ length: s.numLayers }, () => ({ k: new Float32Array(ctx * kvDim), v: new Float32Array(ctx * kvDim) }));
+    this.kv8 = Array.from({ length: s.numLayers }, () => ({ k: [], v: [], sk: [], sv: [] }));
     this.rope = ropeTable(s.headDim, s.ropeTheta, ctx);
     const e = ckpt.embedding();
     this.emb = e.data.map((v) => bf16ToF32(bf16Flushed(f32ToBf16(v))));
@@ -107,12 +165,24 @@ class ScalarModel {
       const v = this.linear(l, 'v_proj', n.y, n.amax);
       for (let hh = 0; hh < s.numHeads; hh++) applyRope(q, hh * d, d, this.pos, this.rope);
       for (let hh = 0; hh < s.numKvHeads; hh++) applyRope(k, hh * d, d, this.pos, this.rope);
-      const cache = this.kv[l]!;
-      cache.k.set(k.map(roundToF16), this.pos * kvDim);
-      cache.v.set(v.map(roundToF16), this.pos * kvDim);
-      const q16 = q.map(roundToF16);
-      const o = new Float32Array(s.numHeads * d);
-      (mode === 'prefill' ? prefillAttention : decodeAttention)(shape, q16, 0, cache, this.pos, o, 0);
+      let o: Float32Array = new Float32Array(s.numHeads * d);
+      if (this.numerics.kv_format === 'int8') {
+        const c8 = this.kv8[l]!;
+        const kq = Array.from({ length: s.numKvHeads }, (_, g) => headQuant(k, g * d, d));
+        const vq = Array.from({ length: s.numKvHeads }, (_, g) => headQuant(v, g * d, d));
+        c8.k[this.pos] = kq.map((x) => x.x8);
+        c8.sk[this.pos] = kq.map((x) => x.sigma);
+        c8.v[this.pos] = vq.map((x) => x.x8);
+        c8.sv[this.pos] = vq.map((x) => x.sigma);
+        const qq = Array.from({ length: s.numHeads }, (_, hh) => headQuant(q, hh * d, d));
+        o = scalarInt8Attention(qq, c8, this.pos, s.numHeads, s.numKvHeads, d);
+      } else {
+        const cache = this.kv[l]!;
+        cache.k.set(k.map(roundToF16), this.pos * kvDim);
+        cache.v.set(v.map(roundToF16), this.pos * kvDim);
+        const q16 = q.map(roundToF16);
+        (mode === 'prefill' ? prefillAttention : decodeAttention)(shape, q16, 0, cache, this.pos, o, 0);
+      }
       n = this.norm(o, this.ckpt.layerNorm(l, 'attn_sub'));
       const y = this.linear(l, 'o_proj', n.y, n.amax);
       for (let i = 0; i < h; i++) x[i] = f32(x[i]! + y[i]!);
@@ -142,28 +212,36 @@ const PRESETS: [string, TestModelInput][] = [
   ['hf1bitllm-tiny', { preset: 'hf1bitllm-tiny' }],
 ];
 
+/** The contract profiles the transcription covers (hw/boards/*.json `numerics`). */
+const PROFILES: [string, ContractNumerics][] = [
+  ['fp16 KV, int8 head (v1)', { kv_format: 'fp16', lm_head: 'int8', shortlist_k: 256 }],
+  ['int8 KV, int8 head', { kv_format: 'int8', lm_head: 'int8', shortlist_k: 256 }],
+];
+
 describe('golden model = scalar dot-product transcription of docs/numerics.md, bit for bit', () => {
-  for (const [name, input] of PRESETS) {
-    it(name, async () => {
-      const ckpt = makeModel(input);
-      const golden = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: 32 });
-      const scalar = new ScalarModel(ckpt, 32);
-      const prompt = [5, 17, 3, 99, 42, 7];
-      // Prefill: the golden model runs all prompt positions at once; the scalar model token by token.
-      const g = golden.prefill(prompt, { allLogits: true });
-      for (let t = 0; t < prompt.length; t++) {
-        const s = scalar.step(prompt[t]!, 'prefill');
-        expect(Buffer.from(g[t]!.buffer).equals(Buffer.from(s.buffer))).toBe(true);
-      }
-      let next = argmax(g[g.length - 1]!);
-      for (let i = 0; i < 6; i++) {
-        const gl = golden.decode(next);
-        const sl = scalar.step(next, 'decode');
-        expect(Buffer.from(gl.buffer).equals(Buffer.from(sl.buffer))).toBe(true);
-        next = argmax(gl);
-      }
-      await golden.close();
-    });
+  for (const [profile, numerics] of PROFILES) {
+    for (const [name, input] of PRESETS) {
+      it(`${profile}: ${name}`, async () => {
+        const ckpt = makeModel(input);
+        const golden = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: 32, numerics });
+        const scalar = new ScalarModel(ckpt, 32, numerics);
+        const prompt = [5, 17, 3, 99, 42, 7];
+        // Prefill: the golden model runs all prompt positions at once; the scalar model token by token.
+        const g = golden.prefill(prompt, { allLogits: true });
+        for (let t = 0; t < prompt.length; t++) {
+          const s = scalar.step(prompt[t]!, 'prefill');
+          expect(Buffer.from(g[t]!.buffer).equals(Buffer.from(s.buffer))).toBe(true);
+        }
+        let next = argmax(g[g.length - 1]!);
+        for (let i = 0; i < 6; i++) {
+          const gl = golden.decode(next);
+          const sl = scalar.step(next, 'decode');
+          expect(Buffer.from(gl.buffer).equals(Buffer.from(sl.buffer))).toBe(true);
+          next = argmax(gl);
+        }
+        await golden.close();
+      });
+    }
   }
 });
 

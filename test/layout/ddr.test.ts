@@ -1,22 +1,27 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadHwConfig } from '../../host/src/hwconfig/index.js';
+import { hwConfigFromObject, loadHwConfig, type KvFormat } from '../../host/src/hwconfig/index.js';
 import { beatCount, checkDdrPlan, planDdr, planUram, tilePackLayout, type DdrPlan } from '../../host/src/layout/index.js';
 import { builtinShape } from '../../host/src/plan/shapes.js';
 import { arbShape, arbVariant, variant } from './helpers.js';
 
-function expectSizes(plan: DdrPlan, spec: ReturnType<typeof builtinShape>, ctx: number): void {
-  const get = (n: string) => plan.regions.find((r) => r.name === n)!;
+function expectSizes(plan: DdrPlan, spec: ReturnType<typeof builtinShape>, ctx: number, kvFormat: KvFormat): void {
+  const get = (n: string) => plan.regions.find((r) => r.name === n);
   const kvDim = spec.numKvHeads * spec.headDim;
-  expect(get('kv.k').size).toBe(2 * spec.numLayers * ctx * kvDim);
-  expect(get('kv.v').size).toBe(2 * spec.numLayers * ctx * kvDim);
+  // binary16 values, or int8 values plus a binary32 scale per position and KV head (query head for q).
+  const kvBytes = kvFormat === 'int8' ? 1 : 2;
+  expect(get('kv.k')!.size).toBe(kvBytes * spec.numLayers * ctx * kvDim);
+  expect(get('kv.v')!.size).toBe(kvBytes * spec.numLayers * ctx * kvDim);
+  expect(get('kv.k_scale')?.size).toBe(kvFormat === 'int8' ? 4 * spec.numLayers * ctx * spec.numKvHeads : undefined);
+  expect(get('kv.v_scale')?.size).toBe(kvFormat === 'int8' ? 4 * spec.numLayers * ctx * spec.numKvHeads : undefined);
   // [position][i][cos, sin] binary32.
-  expect(get('rope').size).toBe(4 * ctx * (spec.headDim / 2) * 2);
-  expect(get('scratch.q').size).toBe(2 * ctx * spec.numHeads * spec.headDim);
-  expect(get('scratch.amax').size).toBe(4 * ctx);
-  expect(get('embedding').size).toBe(2 * spec.vocabSize * spec.hiddenSize);
-  expect(get('lm_head.weight').size).toBe(spec.vocabSize * spec.hiddenSize);
-  expect(get('lm_head.scale').size).toBe(4 * spec.vocabSize);
+  expect(get('rope')!.size).toBe(4 * ctx * (spec.headDim / 2) * 2);
+  expect(get('scratch.q')!.size).toBe(kvBytes * ctx * spec.numHeads * spec.headDim);
+  expect(get('scratch.q_scale')?.size).toBe(kvFormat === 'int8' ? 4 * ctx * spec.numHeads : undefined);
+  expect(get('scratch.amax')!.size).toBe(4 * ctx);
+  expect(get('embedding')!.size).toBe(2 * spec.vocabSize * spec.hiddenSize);
+  expect(get('lm_head.weight')!.size).toBe(spec.vocabSize * spec.hiddenSize);
+  expect(get('lm_head.scale')!.size).toBe(4 * spec.vocabSize);
 }
 
 describe('DDR map', () => {
@@ -27,9 +32,10 @@ describe('DDR map', () => {
     const plan = planDdr(spec, hw, uram);
     checkDdrPlan(plan);
     expect(plan.context).toBe(4096);
-    expectSizes(plan, spec, 4096);
-    // KV cache: 30 layers x 4096 x 640 x fp16 = 157,286,400 bytes each for K and V.
-    expect(plan.byKind.kv_cache).toBe(2 * 157_286_400);
+    expectSizes(plan, spec, 4096, hw.config.numerics.kv_format);
+    // KV cache: 30 layers x 4096 x 640 = 78,643,200 elements each for K and V: binary16, or int8
+    // plus 30 x 4096 x 5 binary32 scales each.
+    expect(plan.byKind.kv_cache).toBe(hw.config.numerics.kv_format === 'int8' ? 2 * (78_643_200 + 4 * 614_400) : 2 * 2 * 78_643_200);
     // Every tile has one lane region per port, each a quarter of its beats.
     const w = plan.regions.filter((r) => r.kind === 'weights');
     const tiles = uram.linears.reduce((a, l) => a + l.tiles.length, 0);
@@ -87,12 +93,13 @@ describe('DDR map', () => {
 
   it('property: random builds and shapes give aligned, disjoint regions of the right sizes', () => {
     fc.assert(
-      fc.property(arbVariant, arbShape, fc.integer({ min: 1, max: 300 }), (v, spec, ctx) => {
-        const hw = variant(v);
+      fc.property(arbVariant, arbShape, fc.integer({ min: 1, max: 300 }), fc.constantFrom<KvFormat>('fp16', 'int8'), (v, spec, ctx, kvFormat) => {
+        const base = variant(v);
+        const hw = hwConfigFromObject({ ...base.config, numerics: { ...base.config.numerics, kv_format: kvFormat } });
         const uram = planUram(spec, hw);
         const plan = planDdr(spec, hw, uram, { context: ctx });
         checkDdrPlan(plan);
-        expectSizes(plan, spec, ctx);
+        expectSizes(plan, spec, ctx, kvFormat);
         for (const r of plan.regions) {
           expect(r.offset % 4096).toBe(0);
           // No AXI burst of an aligned region crosses 4 KiB: burst bytes divide 4096.

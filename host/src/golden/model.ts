@@ -1,9 +1,13 @@
 /**
  * The golden model: a bit-accurate TypeScript model of the TeLLMe accelerator and its firmware
- * (docs/numerics.md). Prefill runs the prefill datapath (online-softmax attention in
- * reversed-reordered key order), decode runs the decode datapath (two-pass attention); both keep
- * a binary16 KV cache. The ternary matmuls use the TLMM formulation: 27-entry tables of each
- * group of 3 int8 activations, looked up with the weights' 5-bit indices.
+ * (docs/numerics.md), for the contract choices of one hardware build (`numerics`):
+ *  - kv_format fp16: binary16 q/k/v and KV cache; prefill runs the prefill datapath
+ *    (online-softmax attention in reversed-reordered key order, §8.1), decode the decode datapath
+ *    (two-pass attention, §8.2);
+ *  - kv_format int8: int8 q/k/v with per-head binary32 scales and one integer attention
+ *    algorithm for every pass (§8.3).
+ * The ternary matmuls use the TLMM formulation: 27-entry tables of each group of 3 int8
+ * activations, looked up with the weights' 5-bit indices.
  */
 
 import type { Checkpoint } from '../checkpoint/types.js';
@@ -18,6 +22,7 @@ import { dequantFactor, headDequantFactor, quantizeToken } from '../numerics/qua
 import { absMax } from '../numerics/reduce.js';
 import { rmsMax } from '../numerics/rmsmax.js';
 import { attentionScale, decodeAttention, prefillAttention, type AttentionShape, type KvLayerCache } from './attention.js';
+import { int8Attention, int8KvLayerCache, quantizeAttentionHead, type Int8KvLayerCache } from './attention-int8.js';
 import { applyRope } from '../numerics/rope.js';
 import { goldenWeightsFromCheckpoint, type FusedLinear, type GoldenWeights, type Progress } from './weights.js';
 
@@ -49,7 +54,8 @@ export class GoldenModel {
   readonly contextLength: number;
   readonly numerics: ContractNumerics;
   private readonly pool: KernelPool;
-  private readonly kv: KvLayerCache[];
+  /** The KV cache in the build's format: binary16 values (fp16) or int8 with scales (int8). */
+  private readonly kv: { format: 'fp16'; layers: KvLayerCache[] } | { format: 'int8'; layers: Int8KvLayerCache[] };
   private readonly attn: AttentionShape;
   private positionValue = 0;
   // Kernel scratch in the arena.
@@ -70,10 +76,16 @@ export class GoldenModel {
     this.pool = pool;
     this.contextLength = contextLength;
     const kvDim = spec.numKvHeads * spec.headDim;
-    this.kv = Array.from({ length: spec.numLayers }, () => ({
-      k: new Float32Array(contextLength * kvDim),
-      v: new Float32Array(contextLength * kvDim),
-    }));
+    this.kv =
+      numerics.kv_format === 'int8'
+        ? { format: 'int8', layers: Array.from({ length: spec.numLayers }, () => int8KvLayerCache(contextLength, spec.numKvHeads, spec.headDim)) }
+        : {
+            format: 'fp16',
+            layers: Array.from({ length: spec.numLayers }, () => ({
+              k: new Float32Array(contextLength * kvDim),
+              v: new Float32Array(contextLength * kvDim),
+            })),
+          };
     this.attn = {
       numHeads: spec.numHeads,
       numKvHeads: spec.numKvHeads,
@@ -176,13 +188,18 @@ export class GoldenModel {
 
     const normed = new Float32Array(Math.max(h, spec.intermediateSize, qDim));
     const q = new Float32Array(n * qDim);
+    const kNew = new Float32Array(kvDim);
+    const vNew = new Float32Array(kvDim);
+    const int8 = this.kv.format === 'int8';
+    // int8 profile: the queries' int8 heads and their scales (σq), per token.
+    const q8 = int8 ? new Int8Array(n * qDim) : null;
+    const sq = int8 ? new Float32Array(n * spec.numHeads) : null;
     const attnOut = new Float32Array(n * qDim);
     const ffn = new Float32Array(spec.intermediateSize);
 
     for (let l = 0; l < spec.numLayers; l++) {
       const layer = w.layers[l]!;
-      const cache = this.kv[l]!;
-      // --- q, k, v with RoPE, rounded to binary16 ---
+      // --- q, k, v with RoPE; binary16 (fp16 profile) or int8 heads with scales (int8 profile) ---
       for (let t = 0; t < n; t++) {
         const pos = start + t;
         const amax = rmsMax(x, t * h, h, layer.norms.input!, spec.rmsNormEps, normed, 0);
@@ -193,21 +210,36 @@ export class GoldenModel {
         const cv = dequantFactor(amax, pv.scale);
         const qo = t * qDim;
         for (let i = 0; i < qDim; i++) q[qo + i] = f32(acc[pq.row0 + i]! * cq);
-        const ko = pos * kvDim;
         for (let i = 0; i < kvDim; i++) {
-          cache.k[ko + i] = f32(acc[pk.row0 + i]! * ck);
-          cache.v[ko + i] = roundToF16(f32(acc[pv.row0 + i]! * cv));
+          kNew[i] = f32(acc[pk.row0 + i]! * ck);
+          vNew[i] = f32(acc[pv.row0 + i]! * cv);
         }
         for (let hh = 0; hh < spec.numHeads; hh++) applyRope(q, qo + hh * d, d, pos, w.rope);
-        for (let hh = 0; hh < spec.numKvHeads; hh++) applyRope(cache.k, ko + hh * d, d, pos, w.rope);
-        for (let i = 0; i < qDim; i++) q[qo + i] = roundToF16(q[qo + i]!);
-        for (let i = 0; i < kvDim; i++) cache.k[ko + i] = roundToF16(cache.k[ko + i]!);
+        for (let hh = 0; hh < spec.numKvHeads; hh++) applyRope(kNew, hh * d, d, pos, w.rope);
+        const ko = pos * kvDim;
+        if (this.kv.format === 'int8') {
+          const cache = this.kv.layers[l]!;
+          for (let hh = 0; hh < spec.numHeads; hh++) sq![t * spec.numHeads + hh] = quantizeAttentionHead(q, qo + hh * d, d, q8!, qo + hh * d);
+          for (let g = 0; g < spec.numKvHeads; g++) {
+            const s = pos * spec.numKvHeads + g;
+            cache.sk[s] = quantizeAttentionHead(kNew, g * d, d, cache.k8, ko + g * d);
+            cache.sv[s] = quantizeAttentionHead(vNew, g * d, d, cache.v8, ko + g * d);
+          }
+        } else {
+          const cache = this.kv.layers[l]!;
+          for (let i = 0; i < qDim; i++) q[qo + i] = roundToF16(q[qo + i]!);
+          for (let i = 0; i < kvDim; i++) {
+            cache.k[ko + i] = roundToF16(kNew[i]!);
+            cache.v[ko + i] = roundToF16(vNew[i]!);
+          }
+        }
       }
       // --- attention ---
       for (let t = 0; t < n; t++) {
         const pos = start + t;
-        if (mode === 'prefill') prefillAttention(this.attn, q, t * qDim, cache, pos, attnOut, t * qDim);
-        else decodeAttention(this.attn, q, t * qDim, cache, pos, attnOut, t * qDim);
+        if (this.kv.format === 'int8') int8Attention(this.attn, q8!, t * qDim, sq!, t * spec.numHeads, this.kv.layers[l]!, pos, attnOut, t * qDim);
+        else if (mode === 'prefill') prefillAttention(this.attn, q, t * qDim, this.kv.layers[l]!, pos, attnOut, t * qDim);
+        else decodeAttention(this.attn, q, t * qDim, this.kv.layers[l]!, pos, attnOut, t * qDim);
       }
       // --- o_proj (+ attention sub-norm) and residual ---
       for (let t = 0; t < n; t++) {
@@ -282,12 +314,8 @@ export class GoldenModel {
 
 /** The contract choices this golden model implements; anything else is refused up front. */
 function checkNumerics(n: ContractNumerics): void {
-  if (n.kv_format !== 'fp16' || n.lm_head !== 'int8') {
-    throw new TellmeError(
-      'E_USAGE',
-      `the golden model does not implement kv_format ${n.kv_format} with lm_head ${n.lm_head} yet`,
-      'use a hardware build with kv_format "fp16" and lm_head "int8"',
-    );
+  if (n.lm_head !== 'int8') {
+    throw new TellmeError('E_USAGE', `the golden model does not implement lm_head ${n.lm_head} yet`, 'use a hardware build with lm_head "int8"');
   }
 }
 

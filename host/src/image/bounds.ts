@@ -7,13 +7,17 @@
  *  - RMS-MAX output of length n with weight w:   √n · max|w|            (|z_i|·r ≤ √n)
  *  - BitLinear of reduction K, input bound a, scale w_s:  K · max(a, 1e-5) · w_s
  *    (|acc| ≤ 127·K and c = amax_c·w_s/127)
- *  - attention output (no sub-norm):              65504 (a convex combination of binary16 values)
+ *  - attention output (no sub-norm): kv_format fp16: 65504 (a convex combination of binary16
+ *    values); int8: twice the v_proj output bound (a convex combination of dequantised int8 v
+ *    values, each at most max(|v|, 1e-5); the fixed-point weights' rounding adds less than
+ *    2^-8 relative for any context up to 66,052, numerics.md §8.3)
  *  - gate activation: ReLU²: g²·u;  SiLU: g·u (|silu(g)| ≤ |g|)
  *  - residual after layer l:                      residual(l-1) + o_out + down_out, from max|embedding|
  *  - logits (§9):  h · max(√h·max|final norm|, 1e-5) · max(rowAmax, 1e-5)
  */
 
 import { TellmeError } from '../errors.js';
+import type { KvFormat } from '../hwconfig/index.js';
 import { linearShape, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
 import { ABSMAX_FLOOR } from '../numerics/quant.js';
 import { F16_MAX } from '../numerics/f16.js';
@@ -37,6 +41,7 @@ export function layerBounds(
   normAbsmax: Record<LayerNormRole, number | null>,
   scales: Record<LinearName, number>,
   residualIn: number,
+  kvFormat: KvFormat,
 ): LayerBoundRecord {
   const h = spec.hiddenSize;
   const K = (n: LinearName) => linearShape(spec, n).cols;
@@ -44,7 +49,8 @@ export function layerBounds(
   const qOut = linearOut(K('q_proj'), qkvIn, scales.q_proj);
   const kOut = linearOut(K('k_proj'), qkvIn, scales.k_proj);
   const vOut = linearOut(K('v_proj'), qkvIn, scales.v_proj);
-  const oIn = normAbsmax.attn_sub !== null ? rmsOut(spec.numHeads * spec.headDim, normAbsmax.attn_sub) : F16_MAX;
+  const attnOut = kvFormat === 'int8' ? 2 * Math.max(vOut, ABSMAX_FLOOR) : F16_MAX;
+  const oIn = normAbsmax.attn_sub !== null ? rmsOut(spec.numHeads * spec.headDim, normAbsmax.attn_sub) : attnOut;
   const oOut = linearOut(K('o_proj'), oIn, scales.o_proj);
   const ffnIn = rmsOut(h, normAbsmax.post_attention!);
   const gateOut = linearOut(K('gate_proj'), ffnIn, scales.gate_proj);

@@ -90,7 +90,7 @@ export async function writeWeights(
       progress(`layer ${l} ${name}`);
       await tick();
     }
-    const b = layerBounds(spec, l, inputs.normAbsmax[l]!, scales, residual);
+    const b = layerBounds(spec, l, inputs.normAbsmax[l]!, scales, residual, hw.config.numerics.kv_format);
     residual = b.residual;
     layers.push(b);
     const w = layerWorst(b);

@@ -179,17 +179,30 @@ export function planDdr(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, opt
   // RoPE table (docs/numerics.md §7.2): binary32 [position][i][cos, sin], i < head_dim/2.
   const half = spec.headDim / 2;
   add({ name: 'rope', kind: 'rope', size: 4 * ctx * half * 2, dtype: 'fp32', shape: [ctx, half, 2] });
+  // KV cache (docs/numerics.md §8): binary16 values (kv_format fp16), or int8 values with one
+  // binary32 scale per position and KV head (int8, §8.3).
   const kvDim = spec.numKvHeads * spec.headDim;
-  add({ name: 'kv.k', kind: 'kv_cache', size: 2 * spec.numLayers * ctx * kvDim, dtype: 'fp16', shape: [spec.numLayers, ctx, kvDim] });
-  add({ name: 'kv.v', kind: 'kv_cache', size: 2 * spec.numLayers * ctx * kvDim, dtype: 'fp16', shape: [spec.numLayers, ctx, kvDim] });
+  const int8Kv = hw.config.numerics.kv_format === 'int8';
+  const kvBytes = int8Kv ? 1 : 2;
+  const kvType: DdrDtype = int8Kv ? 'int8' : 'fp16';
+  for (const kv of ['k', 'v']) {
+    add({ name: `kv.${kv}`, kind: 'kv_cache', size: kvBytes * spec.numLayers * ctx * kvDim, dtype: kvType, shape: [spec.numLayers, ctx, kvDim] });
+  }
+  if (int8Kv) {
+    for (const kv of ['k', 'v']) {
+      add({ name: `kv.${kv}_scale`, kind: 'kv_cache', size: 4 * spec.numLayers * ctx * spec.numKvHeads, dtype: 'fp32', shape: [spec.numLayers, ctx, spec.numKvHeads] });
+    }
+  }
   // Prefill scratch: the residual stream, two activation buffers (normalised input / attention
-  // output / up; gate*up) in the activation format, the queries in binary16, the per-token absmax.
+  // output / up; gate*up) in the activation format, the queries (binary16, or int8 heads with
+  // their binary32 scales), the per-token absmax.
   const qDim = spec.numHeads * spec.headDim;
   const act = Math.max(spec.hiddenSize, qDim, spec.intermediateSize);
   add({ name: 'scratch.residual', kind: 'scratch', size: actBytes * ctx * spec.hiddenSize, dtype: actType, shape: [ctx, spec.hiddenSize] });
   add({ name: 'scratch.act0', kind: 'scratch', size: actBytes * ctx * act, dtype: actType, shape: [ctx, act] });
   add({ name: 'scratch.act1', kind: 'scratch', size: actBytes * ctx * act, dtype: actType, shape: [ctx, act] });
-  add({ name: 'scratch.q', kind: 'scratch', size: 2 * ctx * qDim, dtype: 'fp16', shape: [ctx, qDim] });
+  add({ name: 'scratch.q', kind: 'scratch', size: kvBytes * ctx * qDim, dtype: kvType, shape: [ctx, qDim] });
+  if (int8Kv) add({ name: 'scratch.q_scale', kind: 'scratch', size: 4 * ctx * spec.numHeads, dtype: 'fp32', shape: [ctx, spec.numHeads] });
   add({ name: 'scratch.amax', kind: 'scratch', size: 4 * ctx, dtype: 'fp32', shape: [ctx] });
   add({ name: 'embedding', kind: 'embedding', size: 2 * spec.vocabSize * spec.hiddenSize, dtype: 'bf16', shape: [spec.vocabSize, spec.hiddenSize] });
   add({ name: 'lm_head.weight', kind: 'lm_head', size: spec.vocabSize * spec.hiddenSize, dtype: 'int8', shape: [spec.vocabSize, spec.hiddenSize] });

@@ -20,6 +20,11 @@ export function quantMultiplier(amax: number): number {
   return f32(INT8_MAX / clampAbsmax(amax));
 }
 
+/** σ = f32(amax_c / 127): the binary32 step of one int8 unit (the head quantiser of §8.3). */
+export function int8Step(amax: number): number {
+  return f32(clampAbsmax(amax) / INT8_MAX);
+}
+
 /** q = clamp(roundHalfEven(f32(x * s)), -127, 127). */
 export function quantizeValue(x: number, s: number): number {
   const q = roundHalfEven(f32(x * s));
