@@ -20,7 +20,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['layout', 'testmodels', 'reference', 'hwgen', 'gguf'],
   ['image'],
   ['golden', 'plan'],
-  ['eval', 'device', 'verify'],
+  ['eval', 'device', 'verify', 'trace'],
   ['cli'],
 ];
 

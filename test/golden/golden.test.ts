@@ -100,6 +100,9 @@ class ScalarModel {
   private readonly rope: Float32Array;
   private readonly headQ: Int8Array;
   private readonly headAmax: Float32Array;
+  /** §9.2: the ternary head rows and their w_r (written out, not quant/head.ts). */
+  private readonly headT: Int8Array;
+  private readonly headW: Float32Array;
   private readonly emb: Float32Array;
   pos = 0;
 
@@ -131,6 +134,16 @@ class ScalarModel {
       this.headAmax[r] = a;
       const m = quantMultiplier(a);
       for (let c = 0; c < head.cols; c++) this.headQ[r * head.cols + c] = quantizeValue(head.data[r * head.cols + c]!, m);
+    }
+    this.headT = new Int8Array(head.rows * head.cols);
+    this.headW = new Float32Array(head.rows);
+    for (let r = 0; r < head.rows; r++) {
+      let sum = 0; // binary64 over the binary32 values, rounded once
+      for (let c = 0; c < head.cols; c++) sum += Math.abs(head.data[r * head.cols + c]!);
+      const gamma = Math.max(f32(sum / head.cols), ABSMAX_FLOOR);
+      const sr = f32(1 / gamma);
+      for (let c = 0; c < head.cols; c++) this.headT[r * head.cols + c] = Math.max(-1, Math.min(1, roundHalfEven(f32(head.data[r * head.cols + c]! * sr))));
+      this.headW[r] = f32(1 / sr);
     }
   }
 
@@ -201,7 +214,17 @@ class ScalarModel {
     quantizeToken(n.y, 0, h, n.amax, qx, 0);
     const acc = new Int32Array(s.vocabSize);
     dotProductRows(this.headQ, s.vocabSize, h, qx, 0, acc);
-    return Float32Array.from(acc, (a, r) => f32(f32(a) * headDequantFactor(n.amax, this.headAmax[r]!)));
+    const int8Logits = Float32Array.from(acc, (a, r) => f32(f32(a) * headDequantFactor(n.amax, this.headAmax[r]!)));
+    if (this.numerics.lm_head === 'int8') return int8Logits;
+    // §9.2: ternary scores, the K best by (score desc, id asc) from a full sort, exact int8 logits
+    // for those, −∞ for the rest.
+    const a = new Int32Array(s.vocabSize);
+    dotProductRows(this.headT, s.vocabSize, h, qx, 0, a);
+    const score = Float32Array.from(a, (v, r) => f32(f32(v) * this.headW[r]!));
+    const ids = Array.from({ length: s.vocabSize }, (_, r) => r).sort((x, y) => (score[y]! - score[x]!) || x - y);
+    const out = new Float32Array(s.vocabSize).fill(-Infinity);
+    for (const r of ids.slice(0, Math.min(this.numerics.shortlist_k, s.vocabSize))) out[r] = int8Logits[r]!;
+    return out;
   }
 }
 
@@ -216,6 +239,9 @@ const PRESETS: [string, TestModelInput][] = [
 const PROFILES: [string, ContractNumerics][] = [
   ['fp16 KV, int8 head (v1)', { kv_format: 'fp16', lm_head: 'int8', shortlist_k: 256 }],
   ['int8 KV, int8 head', { kv_format: 'int8', lm_head: 'int8', shortlist_k: 256 }],
+  // A small K, so that the selection (and its order) matters on these vocabularies.
+  ['int8 KV, ternary shortlist of 8', { kv_format: 'int8', lm_head: 'ternary-shortlist', shortlist_k: 8 }],
+  ['fp16 KV, ternary shortlist of 3', { kv_format: 'fp16', lm_head: 'ternary-shortlist', shortlist_k: 3 }],
 ];
 
 describe('golden model = scalar dot-product transcription of docs/numerics.md, bit for bit', () => {

@@ -13,6 +13,8 @@ export function goldenSession(model: GoldenModel): InferenceSession {
     },
     prefill: (ids) => model.prefill(ids)[0]!,
     decode: (id) => model.decode(id),
+    verify: (ids, kvOffset) => model.verify(ids, kvOffset),
+    setKvLength: (length) => model.setKvLength(length),
     reset: () => model.reset(),
   };
 }

@@ -156,6 +156,7 @@ export function goldenWeightsFromImage(image: ModelImage, pool: KernelPool, opts
     finalNorm,
     embedding,
     head: { off, stride, rows, cols: h, rowAmax },
+    ternaryHead: null,
     rope,
     ropePositions: context,
   };

@@ -14,9 +14,9 @@ import type { KernelPool } from '../kernels/pool.js';
 import { LINEAR_NAMES, linearShape, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
 import { f32ToBf16FlushedBulk } from '../numerics/f16.js';
 import { ftz32 } from '../numerics/f32.js';
-import { quantizeHeadRow } from '../quant/head.js';
+import { quantizeHeadRow, ternarizeHeadRow } from '../quant/head.js';
 import { BLOCK_ROWS, blockCount, blockIndices } from '../tlmm/blocked.js';
-import { encodeTernary, type TlmmMatrix } from '../tlmm/encoding.js';
+import { encodeTernary, paddedGroups, ZERO_INDEX, type TlmmMatrix } from '../tlmm/encoding.js';
 import { permuteRopeRows, ropeTable } from '../numerics/rope.js';
 
 export type FusedName = 'qkv' | 'o' | 'gate_up' | 'down';
@@ -68,6 +68,18 @@ export interface LmHead {
   rowAmax: Float32Array;
 }
 
+/** The ternary copy of the head that ranks the vocabulary for the shortlist (docs/numerics.md §9.2). */
+export interface TernaryHead {
+  /** Arena offset of the 16-row-blocked TLMM indices of [vocab][hidden] (tlmm/blocked.ts). */
+  idxOff: number;
+  rows: number;
+  blocks: number;
+  cols: number;
+  groups: number;
+  /** w_r per row (binary32). */
+  scale: Float32Array;
+}
+
 export interface GoldenWeights {
   spec: ModelSpec;
   layers: GoldenLayer[];
@@ -75,6 +87,8 @@ export interface GoldenWeights {
   /** bf16 bits [vocab][hidden]. */
   embedding: Uint16Array;
   head: LmHead;
+  /** Present when the build's lm_head is ternary-shortlist. */
+  ternaryHead: TernaryHead | null;
   /** [positions][headDim/2][cos, sin]. */
   rope: Float32Array;
   ropePositions: number;
@@ -108,6 +122,25 @@ export function quantizeHead(pool: KernelPool, data: Float32Array, rows: number,
   const q = pool.arena.i8(head.off, rows * head.stride);
   for (let r = 0; r < rows; r++) head.rowAmax[r] = quantizeHeadRow(data, r * cols, cols, q, r * head.stride);
   return head;
+}
+
+/** Space for a ternary head in the arena (all-zero indices). */
+export function allocTernaryHead(pool: KernelPool, rows: number, cols: number): TernaryHead {
+  const groups = paddedGroups(cols, GOLDEN_GROUPS_MULTIPLE);
+  const blocks = blockCount(rows);
+  const idxOff = pool.arena.alloc(blocks * BLOCK_ROWS * groups, 64);
+  pool.arena.u8(idxOff, blocks * BLOCK_ROWS * groups).fill(ZERO_INDEX);
+  return { idxOff, rows, blocks, cols, groups, scale: new Float32Array(rows) };
+}
+
+/**
+ * Place rows [row0, row0 + n) of a ternary head (ternary values [n][cols]) in the arena; row0 is a
+ * multiple of 16 (whole blocks).
+ */
+export function placeTernaryHeadRows(pool: KernelPool, th: TernaryHead, values: Int8Array, row0: number, n: number): void {
+  if (row0 % BLOCK_ROWS !== 0) throw new TellmeError('E_INTERNAL', `ternary head rows start at ${row0}, not a multiple of ${BLOCK_ROWS}`);
+  const m = encodeTernary(values, n, th.cols, GOLDEN_GROUPS_MULTIPLE);
+  blockIndices(m, pool.arena.u8(th.idxOff, th.blocks * BLOCK_ROWS * th.groups), row0 / BLOCK_ROWS);
 }
 
 /** Rows of the embedding / head converted per chunk while loading. */
@@ -169,7 +202,7 @@ export function placeLayers(spec: ModelSpec, pool: KernelPool, source: LayerSour
 export async function goldenWeightsFromCheckpoint(
   ckpt: Checkpoint,
   pool: KernelPool,
-  opts: { contextLength: number; progress?: Progress },
+  opts: { contextLength: number; progress?: Progress; ternaryHead?: boolean },
 ): Promise<GoldenWeights> {
   const spec = ckpt.spec;
   const total = spec.numLayers * LINEAR_NAMES.length + 2;
@@ -199,10 +232,19 @@ export async function goldenWeightsFromCheckpoint(
   const vocab = spec.vocabSize;
   const embedding = new Uint16Array(vocab * h);
   const head = allocHead(pool, vocab, h);
+  const ternaryHead = opts.ternaryHead ? allocTernaryHead(pool, vocab, h) : null;
+  // Both heads come from the same binary32 rows (for a tied float32 checkpoint: the float32
+  // embedding, not its bf16 rounding).
   const quantRows = (chunk: Float32Array, start: number) => {
-    for (let r = 0; r < chunk.length / h; r++) {
-      const row = start / h + r;
-      head.rowAmax[row] = quantizeHeadRow(chunk, r * h, h, pool.arena.i8(head.off, vocab * head.stride), row * head.stride);
+    const rows = chunk.length / h;
+    const row0 = start / h;
+    for (let r = 0; r < rows; r++) {
+      head.rowAmax[row0 + r] = quantizeHeadRow(chunk, r * h, h, pool.arena.i8(head.off, vocab * head.stride), (row0 + r) * head.stride);
+    }
+    if (ternaryHead) {
+      const t = new Int8Array(rows * h);
+      for (let r = 0; r < rows; r++) ternaryHead.scale[row0 + r] = ternarizeHeadRow(chunk, r * h, h, t, r * h);
+      placeTernaryHeadRows(pool, ternaryHead, t, row0, rows);
     }
   };
   forEachF32Chunk(
@@ -223,6 +265,7 @@ export async function goldenWeightsFromCheckpoint(
     finalNorm: flushed(ckpt.finalNorm()),
     embedding,
     head,
+    ternaryHead,
     rope: ropeTable(spec.headDim, spec.ropeTheta, opts.contextLength),
     ropePositions: opts.contextLength,
   };

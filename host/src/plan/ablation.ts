@@ -58,6 +58,7 @@ export const KV260_ABLATION: readonly AblationStep[] = [
   { label: '+ binary32 activations and norms (docs/numerics.md)', patch: { architecture: { activation_format: 'fp32' } } },
   { label: '+ decode norms on chip', patch: { architecture: { norms_on_chip: 'decode' } } },
   { label: '+ 8 element-wise lanes instead of 16', patch: { architecture: { elementwise_lanes: 8 } } },
+  { label: '+ int8 KV cache, integer attention (docs/numerics.md §8.3)', patch: { numerics: { kv_format: 'int8' } } },
   {
     label: '+ run-time shapes up to 3B / 2B-4T',
     patch: {

@@ -55,6 +55,11 @@ export interface ReferenceAblations {
   bf16Embedding?: boolean;
   /** Round q and k (after RoPE) and v to binary16, saturating at ±65504, flushing subnormals. */
   f16Qkv?: boolean;
+  /**
+   * Quantise q and k (after RoPE) and v to int8 per head with the head's own absmax (ActQuant over
+   * each head vector), as the int8 KV cache stores them (docs/numerics.md §8.3).
+   */
+  int8Qkv?: boolean;
   /** An int8 output head: rows int8 with a per-row absmax, the final-norm output int8 per token. */
   int8Head?: boolean;
 }
@@ -247,6 +252,7 @@ export class FloatReference {
     let kr = applyRotary(tf, k, cos, sin);
     let vr = v;
     if (ablations.f16Qkv) [qr, kr, vr] = [qr, kr, vr].map((t) => roundTensorF16(tf, t)) as [Tensor3D, Tensor3D, Tensor3D];
+    if (ablations.int8Qkv) [qr, kr, vr] = [qr, kr, vr].map((t) => actQuant(tf, t)) as [Tensor3D, Tensor3D, Tensor3D];
     let o = causalAttention(tf, qr, kr, vr);
     if (w.norms.attn_sub) o = rmsNorm(tf, o, w.norms.attn_sub, eps);
     const x1 = tf.add(x, bitLinear(tf, o, w.linear.o_proj)) as Tensor2D;

@@ -91,18 +91,21 @@ export function argmax(logits: ArrayLike<number>): number {
 }
 
 /**
- * Pick the next token.
- *  1. candidates = all ids by logit descending (ties: lower id first); keep the first topK if set;
+ * Pick the next token. Candidates are the ids whose logit is not −∞: every id for the int8 head,
+ * the shortlist for the ternary-shortlist head (docs/numerics.md §9.2, which marks every other id
+ * with −∞). Greedy is the plain argmax: −∞ never wins.
+ *  1. candidates by logit descending (ties: lower id first); keep the first topK if set (a topK
+ *     larger than the candidates keeps them all);
  *  2. invT = f32(1/T); e_i = exp32(f32(f32(l_i - l_max) * invT)); total = Σ e_i (sequential, in order);
  *  3. if topP < 1: keep the shortest prefix whose running sum c reaches f32(topP * total); total = c;
  *  4. target = f32(rng.uniform() * total); the first candidate whose running sum c > target.
  */
 export function sample(logits: ArrayLike<number>, o: SamplingOptions, rng: Xoshiro128): number {
   if (o.temperature === 0) return argmax(logits);
-  const n = logits.length;
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const ids = Array.from(order).sort((a, b) => logits[b]! - logits[a]! || a - b);
+  const ids: number[] = [];
+  for (let i = 0; i < logits.length; i++) if (logits[i]! !== -Infinity) ids.push(i);
+  ids.sort((a, b) => logits[b]! - logits[a]! || a - b);
+  const n = ids.length;
   const k = o.topK > 0 ? Math.min(o.topK, n) : n;
   const invT = f32(1 / o.temperature);
   const lmax = logits[ids[0]!]!;

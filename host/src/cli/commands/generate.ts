@@ -22,6 +22,7 @@ interface GenerateFlags extends TargetOptionFlags {
   topK: number;
   topP: number;
   seed: number;
+  draftTokens: number;
   json?: boolean;
   threads?: number;
   board?: string;
@@ -42,7 +43,8 @@ export function register(program: Command): void {
     .option(SHARED_OPTIONS['top-k'], 'keep the k most likely tokens (0: off)', parseIntOption('--top-k', 0), 0)
     .option(SHARED_OPTIONS['top-p'], 'nucleus sampling mass (1: off)', parseFloatOption('--top-p', Number.MIN_VALUE, 1), 1)
     .option(SHARED_OPTIONS.seed, 'PRNG seed for sampling', parseIntOption('--seed', 0, 2 ** 32 - 1), 0)
-    .option(SHARED_OPTIONS.json, 'print {"ids": [...], ...} instead of streaming text')
+    .option('--draft-tokens <n>', 'draft tokens verified per pass (multi-token verification with prompt-lookup drafts); 0: plain decoding. The output is the same either way', parseIntOption('--draft-tokens', 0, 64), 0)
+    .option(SHARED_OPTIONS.json, 'print {"ids": [...], "passes": P, ...} instead of streaming text (P: passes after the prompt)')
     .option(SHARED_OPTIONS.board, BOARD_OPTION_HELP)
     .option(SHARED_OPTIONS.threads, 'compute threads (default: all cores)', parseIntOption('--threads', 1, 64))
     .option(SHARED_OPTIONS.context, 'positions of the RoPE table and KV cache (default: max_position_embeddings)', parseIntOption('--context', 1))
@@ -84,6 +86,7 @@ export function register(program: Command): void {
         topK: flags.topK,
         topP: flags.topP,
         seed: flags.seed,
+        draftTokens: flags.draftTokens,
         stopIds: m.spec.eosTokenIds,
         onToken: (id) => printer.token(id),
       });
@@ -99,7 +102,8 @@ export function register(program: Command): void {
         const n = result.ids.length;
         process.stderr.write(
           `prompt ${result.promptTokens} tokens in ${result.prefillSeconds.toFixed(3)} s; ` +
-            `${n} tokens in ${result.decodeSeconds.toFixed(3)} s (${n > 1 ? ((n - 1) / result.decodeSeconds).toFixed(2) : '-'} tok/s decode); stop: ${result.stopReason}\n`,
+            `${n} tokens in ${result.decodeSeconds.toFixed(3)} s (${n > 1 ? ((n - 1) / result.decodeSeconds).toFixed(2) : '-'} tok/s decode); ` +
+            `${result.passes} passes after the prompt (${result.passes > 0 ? ((n - 1) / result.passes).toFixed(2) : '-'} tokens per pass); stop: ${result.stopReason}\n`,
         );
       }
     });

@@ -14,8 +14,9 @@ import { register as inspect } from './inspect.js';
 import { register as logits } from './logits.js';
 import { register as makeTestModel } from './make-test-model.js';
 import { register as plan } from './plan.js';
+import { register as trace } from './trace.js';
 import { register as verify } from './verify.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [inspect, convert, exportGguf, plan, generate, chat, logits, evalCommand, makeTestModel, hwgen, doctor, verify];
+export const commands: RegisterCommand[] = [inspect, convert, exportGguf, plan, generate, chat, logits, evalCommand, makeTestModel, hwgen, doctor, verify, trace];
