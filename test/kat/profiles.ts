@@ -15,8 +15,14 @@ export const SHORTLIST_K = 256;
 /** Today's contract ("v1"): binary16 q/k/v and KV cache, int8 LM head over the whole vocabulary. */
 export const V1: NumericsProfile = { kv_format: 'fp16', lm_head: 'int8' };
 
-/** Every profile the golden model implements; the test checks each one's fixtures. */
-export const PROFILES: readonly NumericsProfile[] = [V1];
+/**
+ * The contract adopted for kv260, zcu104 and alveo-u55c (docs/numerics.md §8.3): int8 q/k/v and
+ * KV cache with binary32 scales, exact integer attention sums; int8 LM head over the whole vocabulary.
+ */
+export const KV_INT8: NumericsProfile = { kv_format: 'int8', lm_head: 'int8' };
+
+/** Every profile the boards use; the test checks each one's fixtures. */
+export const PROFILES: readonly NumericsProfile[] = [V1, KV_INT8];
 
 /** Folder name of a profile's fixtures, e.g. "kv-fp16.head-int8". */
 export function profileId(p: NumericsProfile): string {

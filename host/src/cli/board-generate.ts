@@ -44,7 +44,7 @@ export async function generateOnBoard(target: Target, m: LoadedModel, promptIds:
         }),
     );
     const wall = (performance.now() - t0) / 1000;
-    printer.finish({ ids: r.ids, stopReason: r.stopReason, promptTokens: r.promptTokens, ...(flags.draftTokens ? { passes: r.passes } : {}) });
+    printer.finish({ ids: r.ids, stopReason: r.stopReason, promptTokens: r.promptTokens, passes: r.passes });
     if (flags.stats) {
       const n = r.ids.length;
       process.stderr.write(
