@@ -482,7 +482,7 @@ function f16Bits(v: Float32Array): Uint16Array {
 function checkNumerics(n: ContractNumerics): void {
   if (n.kv_format !== 'fp16' && n.kv_format !== 'int8') throw new TellmeError('E_USAGE', `unknown kv_format ${String(n.kv_format)}`, 'use fp16 or int8');
   if (n.lm_head !== 'int8' && n.lm_head !== 'ternary-shortlist') throw new TellmeError('E_USAGE', `unknown lm_head ${String(n.lm_head)}`, 'use int8 or ternary-shortlist');
-  if (!Number.isInteger(n.shortlist_k) || n.shortlist_k < 1) throw new TellmeError('E_USAGE', `shortlist_k must be a positive integer, got ${n.shortlist_k}`);
+  if (!Number.isInteger(n.shortlist_k) || n.shortlist_k < 1) throw new TellmeError('E_USAGE', `shortlist_k must be a positive integer, got ${n.shortlist_k}`, 'set numerics.shortlist_k of the hardware description to a positive integer');
 }
 
 /**

@@ -17,6 +17,8 @@ export interface RecordTraceOptions {
   outDir: string;
   model: TraceMetadata['model'];
   hardware: TraceMetadata['hardware'];
+  /** Replace a trace already in outDir (file by file; the CLI's --overwrite). */
+  overwrite?: boolean;
 }
 
 /** Run the golden model with a trace observer; returns the metadata written to outDir. */
@@ -26,8 +28,8 @@ export function recordTrace(golden: GoldenModel, opts: RecordTraceOptions): Trac
     throw new TellmeError('E_USAGE', `${opts.ids.length} ids + ${opts.decodeSteps} decode steps exceed the context (${golden.contextLength})`, 'trace fewer tokens or pass a larger --context');
   }
   fs.mkdirSync(opts.outDir, { recursive: true });
-  if (fs.existsSync(path.join(opts.outDir, METADATA_FILE))) {
-    throw new TellmeError('E_USAGE', `${opts.outDir} already holds a trace`, 'choose an empty output directory, or remove the old trace first');
+  if (!opts.overwrite && fs.existsSync(path.join(opts.outDir, METADATA_FILE))) {
+    throw new TellmeError('E_USAGE', `${opts.outDir} already holds a trace`, 'choose an empty output directory, or pass --overwrite to replace it');
   }
   const tensors: TraceEntry[] = [];
   const seen = new Set<string>();
