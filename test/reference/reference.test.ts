@@ -100,11 +100,12 @@ const KV_PROFILES = [
   { kv: 'int8', numerics: { kv_format: 'int8', lm_head: 'int8', shortlist_k: 256 }, ablation: { int8Qkv: true }, layer0: 1e-7 },
 ] as const;
 
-// The final norm and the logits agree to 1 - 1e-6 — unless layer 0 saw an int8 flip (a layer-0
-// gap above binary32 rounding, 1e-12): the flipped element then changes the next layers' int8
-// activations and the gap grows (measured per layer: bitnet-tiny-packed
-// layer 1 1 - 6.7e-6, final norm 1 - 6.2e-6, logits 1 - 6.0e-5; the three presets without a flip
-// agree to 1 - 1e-14, like binary16). 1e-4 bounds that case; the semantic check is layer 0's.
+// The final norm and the logits agree to 1 - 1e-6 — unless, with int8 q/k/v, some layer saw such
+// a flip (a layer gap above binary32 rounding, which stays below 1e-12): the flipped element then
+// changes the following int8 activations and the gap grows. Measured (1 - cosine per layer_out):
+// bitnet-tiny-packed 1.5e-8, 6.7e-6, final norm 6.2e-6, logits 6.0e-5; 1bitllm-tiny-tied 1.6e-14,
+// 1.3e-11 (a flip in layer 1), final norm 1.0e-11, logits 1.3e-6; the presets without a flip agree
+// to ~1e-14, like binary16. 1e-4 bounds the flipped case; the semantic check is layer 0's.
 const FINAL = 1e-6;
 const FINAL_AFTER_INT8_FLIP = 1e-4;
 
@@ -134,9 +135,9 @@ describe('golden model = float reference + the accelerator storage formats', () 
         // Embedding: the same bf16 values.
         expect(Array.from(f.get('embed:-1')!)).toEqual(Array.from(g.get('embed:-1')!));
         // Layer 0 and the final norm agree to binary32 rounding (different summation orders, exp).
-        const layer0 = cosine(g.get('layer_out:0')!, f.get('layer_out:0')!);
-        expect(layer0).toBeGreaterThan(1 - profile.layer0);
-        const final = profile.kv === 'int8' && layer0 < 1 - 1e-12 ? FINAL_AFTER_INT8_FLIP : FINAL;
+        const layerGaps = Array.from({ length: spec.numLayers }, (_, l) => 1 - cosine(g.get(`layer_out:${l}`)!, f.get(`layer_out:${l}`)!));
+        expect(layerGaps[0]).toBeLessThan(profile.layer0);
+        const final = profile.kv === 'int8' && layerGaps.some((gap) => gap > 1e-12) ? FINAL_AFTER_INT8_FLIP : FINAL;
         expect(cosine(g.get(`final_norm:${spec.numLayers}`)!, f.get(`final_norm:${spec.numLayers}`)!)).toBeGreaterThan(1 - final);
         for (let t = 0; t < ids.length; t++) expect(cosine(gl[t]!, fl[t]!)).toBeGreaterThan(1 - final);
       });
