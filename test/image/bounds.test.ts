@@ -26,7 +26,7 @@ const scales = { q_proj: 0.25, k_proj: 0.5, v_proj: 1, o_proj: 2, gate_proj: 0.1
 
 describe('per-layer bounds (numerics §4.4)', () => {
   it('with sub-norms and ReLU²: each field, and the residual adds o_proj and down_proj outputs', () => {
-    const b = layerBounds(spec('relu2', true), 3, { input: 2, post_attention: 0.5, attn_sub: 3, ffn_sub: 4 }, scales, 100);
+    const b = layerBounds(spec('relu2', true), 3, { input: 2, post_attention: 0.5, attn_sub: 3, ffn_sub: 4 }, scales, 100, 'fp16');
     expect(b).toEqual({
       layer: 3,
       norm_absmax: { input: 2, post_attention: 0.5, attn_sub: 3, ffn_sub: 4 },
@@ -47,7 +47,7 @@ describe('per-layer bounds (numerics §4.4)', () => {
   });
 
   it('without sub-norms and with SiLU: o_proj sees 65504, down_proj the gate activation g·u', () => {
-    const b = layerBounds(spec('silu', false), 0, { input: 2, post_attention: 0.5, attn_sub: null, ffn_sub: null }, scales, 7);
+    const b = layerBounds(spec('silu', false), 0, { input: 2, post_attention: 0.5, attn_sub: null, ffn_sub: null }, scales, 7, 'fp16');
     expect(b.o_in).toBe(65504);
     expect(b.o_out).toBe(16 * 65504 * 2);
     expect(b.gate_activation).toBe(0.5 * 16);
@@ -56,8 +56,15 @@ describe('per-layer bounds (numerics §4.4)', () => {
     expect(b.residual).toBe(7 + 16 * 65504 * 2 + 64 * 8 * 8);
   });
 
+  it('int8 KV (numerics §8.3): o_proj without a sub-norm sees twice the v_proj output bound', () => {
+    const b = layerBounds(spec('silu', false), 0, { input: 2, post_attention: 0.5, attn_sub: null, ffn_sub: null }, scales, 7, 'int8');
+    expect(b.v_out).toBe(16);
+    expect(b.o_in).toBe(32);
+    expect(b.o_out).toBe(16 * 32 * 2);
+  });
+
   it('a BitLinear input below the 1e-5 floor counts as f32(1e-5)', () => {
-    const b = layerBounds(spec('relu2', true), 0, { input: 0, post_attention: 0, attn_sub: 0, ffn_sub: 0 }, scales, 0);
+    const b = layerBounds(spec('relu2', true), 0, { input: 0, post_attention: 0, attn_sub: 0, ffn_sub: 0 }, scales, 0, 'fp16');
     expect(b.qkv_in).toBe(0);
     expect(b.q_out).toBe(4 * ABSMAX_FLOOR * 0.25);
     expect(b.o_out).toBe(16 * ABSMAX_FLOOR * 2);
@@ -67,7 +74,7 @@ describe('per-layer bounds (numerics §4.4)', () => {
 });
 
 describe('the worst bound and the 2^127 limit', () => {
-  const base = layerBounds(spec('relu2', true), 3, { input: 2, post_attention: 0.5, attn_sub: 3, ffn_sub: 4 }, scales, 100);
+  const base = layerBounds(spec('relu2', true), 3, { input: 2, post_attention: 0.5, attn_sub: 3, ffn_sub: 4 }, scales, 100, 'fp16');
 
   it('names the largest field, the first one on a tie, and a NaN residual', () => {
     expect(layerWorst(base)).toEqual({ bound: 16868, log2: Math.log2(16868), where: 'layer 3 residual stream' });
