@@ -8,7 +8,7 @@
  *
  * "Tokens per pass" is (generated tokens − 1) / passes: the first token comes from the prompt's
  * pass; each later pass emits its accepted drafts plus one corrected or bonus token. It is the
- * rate `tellme plan --accepted-per-pass` takes. Figures: docs/measurements.md §13.
+ * rate `tellme plan --accepted-per-pass` takes. Figures: docs/measurements.md §14.
  */
 import { loadTokenizer, openCheckpoint } from '../host/src/checkpoint/index.js';
 import { GoldenModel } from '../host/src/golden/model.js';

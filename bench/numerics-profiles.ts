@@ -11,7 +11,7 @@
  *    logit cosine >= 0.99);
  *  - golden vs transformers (test/golden/hf-oracle.test.ts: final-logit cosine >= 0.99 on every
  *    prompt, the last-position argmax equal wherever transformers' margin makes it provable).
- * The figures go to docs/measurements.md (section 12).
+ * The figures go to docs/measurements.md (section 13).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

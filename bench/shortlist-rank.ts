@@ -10,7 +10,7 @@
  * The golden model runs with lm_head ternary-shortlist and shortlist_k = vocab, so it rescores
  * every row: its rescored logits are the int8 head's, and the observer gives the whole ternary
  * order. --big adds the 0.73B and 2B-4T shapes (random weights, few layers: the head is what is
- * measured). Figures: docs/measurements.md §12.2.
+ * measured). Figures: docs/measurements.md §13.2.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -18,7 +18,7 @@ export const V1: NumericsProfile = { kv_format: 'fp16', lm_head: 'int8' };
 /**
  * int8 attention (docs/numerics.md §8.3): int8 q/k/v and KV cache with binary32 scales, exact
  * integer attention sums; int8 LM head over the whole vocabulary. What kv260, zcu104 and
- * alveo-u55c are sized for (docs/measurements.md §12.1).
+ * alveo-u55c are sized for (docs/measurements.md §13.1).
  */
 export const KV_INT8: NumericsProfile = { kv_format: 'int8', lm_head: 'int8' };
 
