@@ -158,7 +158,7 @@ describe('our default (kv260)', () => {
     const configs = ablationConfigs(paper.config, chain.steps);
     const strip = (c: HwConfig) => ({ ...c, name: 'x', board: { ...c.board, name: 'x' } });
     expect(hwConfigHash(strip(configs[chain.kv260Index]!.hw.config))).toBe(hwConfigHash(strip(adopted.config)));
-    expect(chain.steps.map((s) => s.label).join('\n')).toMatch(/int8 KV cache[^\n]*\n[^\n]*norms on chip in prefill[^\n]*\n\+ the rest of kv260.json \(numerics\)\n\+ ternary shortlist head/);
+    expect(chain.steps.map((s) => s.label).join('\n')).toMatch(/int8 KV cache[^\n]*\n[^\n]*norms on chip in prefill[^\n]*\n[^\n]*256-MAC int8 head[^\n]*\n\+ the rest of kv260.json \(numerics\)\n\+ ternary shortlist head/);
     expect(chain.steps.length - 1 - chain.kv260Index).toBe(1);
   });
 });

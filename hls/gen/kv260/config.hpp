@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "kv260";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "b41e91c917dada87ec1502d661af29553f8905504998906111b02ee17a1c891b";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "ee7fefd336d752d5cb714f2a91f28ef859d07ff228c301d78e6783786564191d";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

@@ -8,8 +8,8 @@
  *
  * The contract choices (docs/numerics.md: the int8 attention datapath, the ternary shortlist head)
  * are flipped in kv260.json's `numerics` by the contract's owner once their accuracy is measured;
- * KV260_CONTRACT_STEPS also holds the one hardware change that only fits once int8 attention
- * frees its URAMs (norms on chip in prefill).
+ * KV260_CONTRACT_STEPS also holds the hardware changes that go with them: norms on chip in prefill
+ * (fits only once int8 attention frees its URAMs) and an int8 head wide enough for verify passes.
  */
 import type { HwConfig, LoadedHwConfig } from '../hwconfig/types.js';
 import { hwConfigFromObject } from '../hwconfig/load.js';
@@ -73,6 +73,9 @@ export const KV260_CONTRACT_STEPS: readonly AblationStep[] = [
   { label: '+ int8 KV cache and attention unit (numerics.kv_format int8)', patch: { numerics: { kv_format: 'int8' } } },
   { label: '+ ternary shortlist head (numerics.lm_head ternary-shortlist)', patch: { numerics: { lm_head: 'ternary-shortlist' } } },
   { label: '+ norms on chip in prefill (architecture.norms_on_chip all)', patch: { architecture: { norms_on_chip: 'all' } } },
+  // Multi-token verification runs the int8 head for N+1 positions a pass: at 64 MACs a cycle a
+  // 2B-4T verify pass was slower than plain decoding (docs/performance-model.md §5.1).
+  { label: '+ a 256-MAC int8 head for verify passes (lm_head.fabric_macs_per_cycle 256)', patch: { lm_head: { fabric_macs_per_cycle: 256 } } },
 ];
 
 function adopted(cfg: HwConfig, patch: Json): boolean {
@@ -95,6 +98,13 @@ function diffPatch(from: Json, to: Json, top = true): Json {
     } else if (JSON.stringify(f) !== JSON.stringify(v)) out[k] = v;
   }
   return out;
+}
+
+/** `tellme plan --set` arguments that turn `from` into `to` (the fields that differ, dotted). */
+export function settingsFor(from: HwConfig, to: HwConfig): string[] {
+  const flat = (patch: Json, prefix: string): string[] =>
+    Object.entries(patch).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) ? flat(v as Json, `${prefix}${k}.`) : [`${prefix}${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`]));
+  return flat(diffPatch(from as unknown as Json, to as unknown as Json), '');
 }
 
 export interface Kv260Chain {

@@ -31,6 +31,6 @@ export { armLmHeadSeconds, fabricInt8Head, shortlistRescore, ternaryHeadTiles, s
 export { achievableClockMhz, achievedFor, type Achieved } from './clock.js';
 export { estimateResources, bram18For, bram36Banks, COSTS, type ResourceEstimate, type ModuleEstimate, type Cost, type Basis } from './resources.js';
 export { KV260_ABLATION, ablationConfigs, deepMerge, type AblationStep } from './ablation.js';
-export { KV260_CONTRACT_STEPS, pendingContractSteps, withContractChoices, kv260Chain, type Kv260Chain } from './ablation.js';
+export { KV260_CONTRACT_STEPS, pendingContractSteps, withContractChoices, kv260Chain, settingsFor, type Kv260Chain } from './ablation.js';
 export { stepFigures, cumulativeAblation, leaveOneOut, type StepFigures, type FigureOptions } from './ablation-table.js';
 export { parseSetting, applySettings } from './variant.js';

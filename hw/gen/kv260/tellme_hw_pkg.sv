@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "kv260";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'hb41e91c917dada87ec1502d661af29553f8905504998906111b02ee17a1c891b;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'hee7fefd336d752d5cb714f2a91f28ef859d07ff228c301d78e6783786564191d;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)
