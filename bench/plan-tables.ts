@@ -3,13 +3,13 @@
  * Prints markdown: the corrections of the planner audit one at a time, the cumulative ablation
  * from the paper's build (0.73B), the final build without one change (0.73B, 2B-4T), the targets,
  * multi-token projections at several acceptance rates, and decode-by-context curves.
- * Options: --accepted-per-pass X (default: the planner's placeholder), --draft-tokens N.
+ * Options: --accepted-per-pass X (default: the rate measured on the demo model for N drafts), --draft-tokens N.
  */
 import { loadHwConfig } from '../host/src/hwconfig/index.js';
 import type { LoadedHwConfig } from '../host/src/hwconfig/types.js';
 import {
-  ACCEPTED_PER_PASS_PLACEHOLDER,
   DEFAULT_DRAFT_TOKENS,
+  defaultAcceptedPerPass,
   ablationConfigs,
   applySettings,
   cumulativeAblation,
@@ -27,8 +27,8 @@ function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
-const accepted = Number(arg('--accepted-per-pass') ?? ACCEPTED_PER_PASS_PLACEHOLDER);
 const drafts = Number(arg('--draft-tokens') ?? DEFAULT_DRAFT_TOKENS);
+const accepted = Number(arg('--accepted-per-pass') ?? defaultAcceptedPerPass(drafts));
 const opts = { acceptedPerPass: accepted, draftTokens: drafts };
 
 const paper = loadHwConfig('kv260-paper');

@@ -64,8 +64,9 @@ describe('tellme plan', () => {
     expect(j['hw_hash']).toMatch(/^[0-9a-f]{64}$/);
     const lb = j['layer_breakdown'] as { decode: { step: string }[] };
     expect(lb.decode.map((r) => r.step)).toContain('attention');
-    // Multi-token verification: the rate assumed (placeholder until measured) and the projection.
-    expect(j['accepted_tokens_per_pass']).toBe(1.5);
+    // Multi-token verification: the rate assumed (measured on the demo model, 4 drafts) and the projection.
+    expect(j['accepted_tokens_per_pass']).toBe(2.63);
+    expect(j['accepted_tokens_per_pass_source']).toMatch(/^measured/);
     expect(j['draft_tokens']).toBe(4);
     expect(typeof j['decode_tokens_per_s_multi_token']).toBe('number');
     expect(j['clock_mhz']).toBeGreaterThan(0);

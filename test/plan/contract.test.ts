@@ -5,6 +5,7 @@ import {
   achievedFor,
   applySettings,
   buildSteps,
+  defaultAcceptedPerPass,
   hostSeconds,
   int8Attention,
   makePlan,
@@ -90,7 +91,12 @@ describe('multi-token verification', () => {
     expect(v.totals.weightBytes).toBe(verifyPass(large, hw, uram, 127, 1).totals.weightBytes);
   });
 
-  it('tokens/s = accepted tokens per pass / pass time; the rate is an input (placeholder by default)', () => {
+  it('tokens/s = accepted tokens per pass / pass time; the rate is an input (by default the demo model\'s measured rate for N drafts)', () => {
+    // docs/measurements.md, multi-token verification: greedy, repetitive prompts.
+    expect(makePlan(large, ours, { curveContexts: [] }).multiToken.acceptedPerPass).toBe(2.63);
+    expect(defaultAcceptedPerPass(3)).toBe(2.46);
+    expect(defaultAcceptedPerPass(5)).toBe(2.63); // unmeasured: the rate of the largest measured N below
+    expect(defaultAcceptedPerPass(20)).toBe(3.28);
     const p1 = makePlan(large, ours, { acceptedPerPass: 1, curveContexts: [] });
     const p2 = makePlan(large, ours, { acceptedPerPass: 2, curveContexts: [] });
     expect(p2.multiToken.tokensPerS).toBeCloseTo(2 * p1.multiToken.tokensPerS, 9);

@@ -210,7 +210,7 @@ Board ${esc(c.board.name)} (${esc(c.board.device)}, ${plan.achieved.clockMhz.toF
 Contract choices: ${esc(c.numerics.kv_format)} KV cache and attention, ${c.numerics.lm_head === 'ternary-shortlist' ? `ternary shortlist head (K = ${c.numerics.shortlist_k})` : 'int8 LM head'}.</p>
 <p class="fit">${plan.fits ? 'FITS' : 'DOES NOT FIT'}</p>
 ${plan.reasons.length ? `<ul>${plan.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
-<p><b>Decode:</b> ${(1 / plan.decode.totalSeconds).toFixed(1)} tokens/s at context ${plan.decodeContext}; with multi-token verification ${plan.multiToken.tokensPerS.toFixed(1)} tokens/s (${plan.multiToken.draftTokens} drafts per pass, ${plan.multiToken.acceptedPerPass} tokens yielded per pass assumed). <b>Time to first token:</b></p><ul>${ttft}</ul>
+<p><b>Decode:</b> ${(1 / plan.decode.totalSeconds).toFixed(1)} tokens/s at context ${plan.decodeContext}; with multi-token verification ${plan.multiToken.tokensPerS.toFixed(1)} tokens/s (${plan.multiToken.draftTokens} drafts per pass, ${plan.multiToken.acceptedPerPass} tokens yielded per pass, ${esc(plan.multiToken.rateSource)}). <b>Time to first token:</b></p><ul>${ttft}</ul>
 <h2>Resources (planner estimate)</h2>
 <table><tr><th>resource</th><th>used</th><th>available</th><th>share</th></tr>
 ${resRow('LUT', r.lut, r.budget.lut)}${resRow('FF', r.ff, r.budget.ff)}${resRow('DSP', r.dsp, r.budget.dsp)}${resRow('BRAM36', r.bram36, r.budget.bram36)}${resRow('URAM', r.uram, r.budget.uram)}</table>

@@ -1,4 +1,4 @@
-export { makePlan, planToJson, DEFAULT_PROMPTS, DEFAULT_DECODE_CONTEXT, DEFAULT_DRAFT_TOKENS, ACCEPTED_PER_PASS_PLACEHOLDER, type Plan, type PlanOptions, type LayerRow } from './plan.js';
+export { makePlan, planToJson, DEFAULT_PROMPTS, DEFAULT_DECODE_CONTEXT, DEFAULT_DRAFT_TOKENS, MEASURED_ACCEPTED_PER_PASS, ACCEPTED_PER_PASS_SOURCE, defaultAcceptedPerPass, type Plan, type PlanOptions, type LayerRow } from './plan.js';
 export { planToText } from './report.js';
 export { planToHtml } from './html.js';
 export { BUILTIN_SHAPES, builtinShape, specFromConfigJson, modelSpecFromPath } from './shapes.js';

@@ -67,7 +67,7 @@ export function planToText(plan: Plan): string {
   out.push(`  tokens/s by context: ${plan.decodeCurve.map((x) => `${x.context}: ${x.tokensPerS.toFixed(1)}`).join(', ')}`);
   const mt = plan.multiToken;
   out.push(
-    `  multi-token verification: ${mt.tokensPerS.toFixed(1)} tokens/s (a pass of ${mt.draftTokens} drafts + 1 takes ${msf(mt.pass.totalSeconds)} and yields ${mt.acceptedPerPass} tokens on average; --accepted-per-pass)`,
+    `  multi-token verification: ${mt.tokensPerS.toFixed(1)} tokens/s (a pass of ${mt.draftTokens} drafts + 1 takes ${msf(mt.pass.totalSeconds)} and yields ${mt.acceptedPerPass} tokens on average, ${mt.rateSource})`,
   );
   out.push('');
   out.push('Time to first token:');

@@ -93,7 +93,7 @@ export function register(program: Command): void {
     .option('--kv-length <n>', 'tokens in the KV cache for the decode figure (default 128)')
     .option('--prompts <list>', 'prompt lengths for time to first token, comma-separated (default 64,128,512)')
     .option('--draft-tokens <n>', 'drafts per multi-token verify pass (default 4)')
-    .option('--accepted-per-pass <x>', 'tokens a verify pass yields on average, for decode_tokens_per_s_multi_token (default: the placeholder in docs/performance-model.md)')
+    .option('--accepted-per-pass <x>', 'tokens a verify pass yields on average, for decode_tokens_per_s_multi_token (default: the rate measured on the demo model for the draft count, docs/performance-model.md §5.1)')
     .option('--set <field=value>', 'change one field of the hardware description before planning, e.g. numerics.kv_format=int8 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option(SHARED_OPTIONS.json, 'print one JSON object instead of the text report')
     .option('--html <file>', 'also write a self-contained HTML report (URAM map, latency charts)')
