@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { isTellmeError } from '../../host/src/errors.js';
 import { decodeTernary, encodeTernary, indexToTriple, paddedGroups, ZERO_INDEX } from '../../host/src/tlmm/encoding.js';
 import { accumulatorBits, buildTables, lookupRows } from '../../host/src/tlmm/tables.js';
-import { blockIndices } from '../../host/src/tlmm/blocked.js';
+import { blockCount, blockIndices } from '../../host/src/tlmm/blocked.js';
 
 function error(fn: () => unknown): { code: string; message: string; fix: string | undefined } {
   try {
@@ -31,11 +31,12 @@ describe('encodeTernary refusals', () => {
   });
 
   it('a non-ternary value in a full group and in the padded last group, on either side', () => {
-    for (const [v, col] of [[2, 4], [-2, 3], [2, 6], [-2, 6]] as const) {
-      const values = new Int8Array(2 * 7);
-      values[7 + col] = v; // row 1; columns 0..5 are two full groups, column 6 the padded group
+    // cols = 8: columns 0..5 are two full groups (digits a, b, c), columns 6 and 7 the padded group.
+    for (const [v, col] of [[-2, 3], [2, 4], [2, 5], [2, 6], [-2, 6], [2, 7], [-2, 7]] as const) {
+      const values = new Int8Array(2 * 8);
+      values[8 + col] = v; // row 1
       const near = col < 6 ? 3 : 6;
-      expect(error(() => encodeTernary(values, 2, 7))).toMatchObject({ code: 'E_INTERNAL', message: `encodeTernary: non-ternary value in row 1 near column ${near}` });
+      expect(error(() => encodeTernary(values, 2, 8))).toMatchObject({ code: 'E_INTERNAL', message: `encodeTernary: non-ternary value in row 1 near column ${near}` });
     }
   });
 
@@ -72,6 +73,8 @@ describe('codes outside 0..26', () => {
     const p = error(() => decodeTernary(pad));
     expect(p).toMatchObject({ code: 'E_IMAGE', message: 'non-zero weight in the padding of row 1 (group 1)' });
     expect(p.fix).toContain('re-convert');
+    pad.indices[3] = ZERO_INDEX + 3; // column 4, the first padding column (c = cols), = +1
+    expect(error(() => decodeTernary(pad)).message).toBe('non-zero weight in the padding of row 1 (group 1)');
     pad.indices[3] = ZERO_INDEX + 9; // column 3 = +1, padding zero: valid
     expect(Array.from(decodeTernary(pad))).toEqual([1, 0, -1, 1, 0, 0, 0, 1]);
   });
@@ -88,6 +91,11 @@ describe('tables, lookups and blocks', () => {
       expect(out[i]).toBe(entry(0, t, [5, -7, 11]) || 0);
       expect(out[27 + i]).toBe(entry(1, t, [3, 0, 0]) || 0);
     }
+    // A buffer longer than groups x 27 keeps its tail; with cols = 3 and 2 groups, group 1 is all padding.
+    const long = new Int32Array(3 * 27).fill(99);
+    buildTables(Int8Array.of(1, 2, 3, 50, 50, 50), 0, 3, 2, long);
+    expect(Array.from(long.subarray(27, 54))).toEqual(new Array(27).fill(0));
+    expect(Array.from(long.subarray(54))).toEqual(new Array(27).fill(99));
     // An offset into the activations.
     const shifted = new Int32Array(27);
     buildTables(Int8Array.of(0, 0, 5, -7, 11), 2, 3, 1, shifted);
@@ -101,6 +109,9 @@ describe('tables, lookups and blocks', () => {
     const acc = new Int32Array(3).fill(-5);
     lookupRows(m, tables, acc, 1, 3);
     expect(Array.from(acc)).toEqual([-5, -7, 1]);
+    const first = new Int32Array(3).fill(-5);
+    lookupRows(m, tables, first, 0, 2);
+    expect(Array.from(first)).toEqual([7, -7, -5]);
   });
 
   it('blockIndices interleaves 16 rows per block from block0 on, padding lanes with the zero index', () => {
@@ -108,9 +119,11 @@ describe('tables, lookups and blocks', () => {
     const values = new Int8Array(rows * 3);
     for (let r = 0; r < rows; r++) values[r * 3] = (r % 3) - 1; // row r: index 13 + 9·((r mod 3) − 1)
     const m = encodeTernary(values, rows, 3);
-    const out = new Uint8Array(3 * 16).fill(200);
+    expect([blockCount(0), blockCount(16), blockCount(17)]).toEqual([0, 1, 2]);
+    const out = new Uint8Array(4 * 16).fill(200); // blocks 0 and 3 are not this matrix's
     blockIndices(m, out, 1);
-    expect(Array.from(out.subarray(0, 16))).toEqual(new Array(16).fill(200)); // block 0 untouched
+    expect(Array.from(out.subarray(0, 16))).toEqual(new Array(16).fill(200));
+    expect(Array.from(out.subarray(48, 64))).toEqual(new Array(16).fill(200));
     expect(Array.from(out.subarray(16, 32))).toEqual(Array.from({ length: 16 }, (_, r) => 13 + 9 * ((r % 3) - 1)));
     expect(Array.from(out.subarray(32, 48))).toEqual([13 + 9 * ((16 % 3) - 1), ...new Array(15).fill(ZERO_INDEX)]);
   });
