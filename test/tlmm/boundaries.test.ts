@@ -38,6 +38,10 @@ describe('encodeTernary refusals', () => {
       const near = col < 6 ? 3 : 6;
       expect(error(() => encodeTernary(values, 2, 8))).toMatchObject({ code: 'E_INTERNAL', message: `encodeTernary: non-ternary value in row 1 near column ${near}` });
     }
+    // The third full group names column 6 (3 · g, not 3 / g).
+    const nine = new Int8Array(9);
+    nine[7] = 2;
+    expect(error(() => encodeTernary(nine, 1, 9)).message).toBe('encodeTernary: non-ternary value in row 0 near column 6');
   });
 
   it('pads the last group with zero digits and rounds the group count up to the multiple', () => {
