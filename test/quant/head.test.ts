@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantizeHeadRow } from '../../host/src/quant/head.js';
+import { quantizeHeadRow, ternarizeHeadRow } from '../../host/src/quant/head.js';
 import { quantMultiplier, quantizeValue } from '../../host/src/numerics/quant.js';
 
 describe('int8 LM head rows (numerics §9)', () => {
@@ -22,5 +22,14 @@ describe('int8 LM head rows (numerics §9)', () => {
     expect(amax).toBe(want);
     const s = quantMultiplier(want);
     expect(Array.from(out)).toEqual(Array.from({ length: cols }, (_, c) => quantizeValue(data[5 + c]!, s)));
+  });
+
+  it('ternary head rows (§9.2): per-row absmean, t = clamp(⌊f32(E·s)⌉, −1, 1), w_r = f32(1 ÷ s), not γ', () => {
+    // mean|E| = 0.4375 / 4 = 0.109375 = γ; s = f32(1/γ) = 9.142857551574707; f32(1/s) = 0.1093749925494194 ≠ γ.
+    const data = Float32Array.of(9, 0.25, -0.125, 0.0625, 0, 9);
+    const out = new Int8Array(6).fill(7);
+    const w = ternarizeHeadRow(data, 1, 4, out, 1);
+    expect(w).toBe(0.1093749925494194);
+    expect(Array.from(out)).toEqual([7, 1, -1, 1, 0, 7]); // 2.29 -> 1 (clamped), -1.14 -> -1, 0.571 -> 1, 0
   });
 });
