@@ -14,6 +14,7 @@
 
 import * as fs from 'node:fs';
 import { TellmeError } from '../errors.js';
+import { openTemporary } from '../files/output.js';
 import { rowBytes, type GgmlType } from './blocks.js';
 
 export const GGUF_MAGIC = 'GGUF';
@@ -199,17 +200,16 @@ export function layoutGguf(metadata: ReadonlyMap<string, GgufValue>, tensors: re
 
 /**
  * Write a GGUF file: the header, then each tensor's bytes from produce(i) in order, padded to the
- * alignment. Writes to `tmpFile` and renames it to `file` when complete, so a failure never
+ * alignment. Writes to a temporary file next to it (files/output.ts) and renames it to `file` when complete, so a failure never
  * leaves a truncated file under the final name (nor touches an existing one). Yields to the
  * event loop between tensors, so a progress bar can draw.
  */
 export async function writeGguf(
   file: string,
-  tmpFile: string,
   layout: GgufLayout,
   produce: (index: number, info: GgufTensorInfo) => Uint8Array,
 ): Promise<void> {
-  const fd = fs.openSync(tmpFile, 'w');
+  const { tmp: tmpFile, fd } = openTemporary(file);
   let ok = false;
   try {
     let pos = 0;

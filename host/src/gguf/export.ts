@@ -140,10 +140,9 @@ export async function exportGguf(ckpt: Checkpoint, outPath: string, opts: Export
   if (jobs.length !== 2 + spec.numLayers * (LINEAR_NAMES.length + LAYER_NORM_ROLES.length)) throw new TellmeError('E_INTERNAL', 'gguf export: tensor list');
 
   const layout = layoutGguf(metadata, jobs.map((j) => j.info));
-  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.partial-${process.pid}`);
   const total = jobs.length;
   opts.progress?.(0, total, TOKEN_EMBD);
-  await writeGguf(out, tmp, layout, (i) => {
+  await writeGguf(out, layout, (i) => {
     const bytes = jobs[i]!.produce();
     opts.progress?.(i + 1, total, jobs[i + 1]?.info.name ?? 'done');
     return bytes;
