@@ -19,8 +19,11 @@ import type { TokenizerBundle } from './types.js';
 /** Special-token strings the chat templates of HF models refer to by name. */
 const TEMPLATE_TOKENS = ['bos_token', 'eos_token', 'pad_token', 'unk_token'] as const;
 
-/** tokenizer_config's chat_template: a string, or a list of named templates (use "default"). */
-function chatTemplateSource(dir: string, tokConfig: Record<string, unknown>, file: string): string | null {
+/**
+ * tokenizer_config's chat_template: a string, or a list of named templates (use "default"), else
+ * chat_template.jinja next to it. The converter embeds what this returns, so both read it alike.
+ */
+export function chatTemplateSource(dir: string, tokConfig: Record<string, unknown>, file: string): string | null {
   const t = tokConfig['chat_template'];
   if (typeof t === 'string') return t;
   if (Array.isArray(t)) {
@@ -35,7 +38,7 @@ function chatTemplateSource(dir: string, tokConfig: Record<string, unknown>, fil
 }
 
 /** chat_template.jinja, when present: a regular file of bounded size. */
-export function readChatTemplateFile(file: string): string | null {
+function readChatTemplateFile(file: string): string | null {
   return readInputText(file, { what: 'a chat template', limit: MAX_TEXT_BYTES, code: 'E_TOKENIZER', optional: true });
 }
 

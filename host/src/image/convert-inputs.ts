@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Checkpoint } from '../checkpoint/types.js';
-import { checkTokenizerFits, loadTokenizer, readChatTemplateFile } from '../checkpoint/tokenizer.js';
+import { chatTemplateSource, checkTokenizerFits, loadTokenizer } from '../checkpoint/tokenizer.js';
 import { TellmeError } from '../errors.js';
 import { MAX_JSON_BYTES, readInputFile } from '../files/input.js';
 import type { NormRole } from '../layout/ddr.js';
@@ -64,19 +64,6 @@ function readOptional(file: string): Uint8Array | null {
   return b === null ? null : new Uint8Array(b);
 }
 
-/** tokenizer_config.json's chat template (a string, a named list, or chat_template.jinja), as loadTokenizer reads it. */
-function chatTemplate(dir: string, tokConfig: Record<string, unknown> | null): string | null {
-  const t = tokConfig?.['chat_template'];
-  if (typeof t === 'string') return t;
-  if (Array.isArray(t)) {
-    const named = (t as { name?: unknown; template?: unknown }[]).find((x) => x && x.name === 'default') ?? t[0];
-    if (named && typeof named.template === 'string') return named.template;
-    return null;
-  }
-  const jinja = path.join(dir, 'chat_template.jinja');
-  return readChatTemplateFile(jinja);
-}
-
 function parseTokenizerConfig(bytes: Uint8Array | null): Record<string, unknown> | null {
   if (!bytes) return null;
   try {
@@ -124,7 +111,7 @@ export function readConvertInputs(ckpt: Checkpoint): ConvertInputs {
     finalNormAbsmax,
     tokenizerJson,
     tokenizerConfig,
-    chatTemplate: chatTemplate(ckpt.dir, parseTokenizerConfig(tokenizerConfig)),
+    chatTemplate: chatTemplateSource(ckpt.dir, parseTokenizerConfig(tokenizerConfig) ?? {}, path.join(ckpt.dir, 'tokenizer_config.json')),
     configFile,
     source: {
       kind: 'hf-checkpoint',
