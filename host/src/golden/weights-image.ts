@@ -17,6 +17,7 @@
 import type { TokenizerBundle } from '../checkpoint/types.js';
 import { TellmeError } from '../errors.js';
 import { imageTokenizer } from '../image/tokenizer.js';
+import { verifyImage } from '../image/manifest-checks.js';
 import { openImage, type ModelImage, type OpenImageOptions } from '../image/reader.js';
 import { ddrNormRegion, hostNormSection } from '../image/records.js';
 import type { KernelPool } from '../kernels/pool.js';
@@ -25,7 +26,6 @@ import { tilePackLayout, type NormRole } from '../layout/ddr.js';
 import { LAYER_NORM_ROLES, type LayerNormRole, type LinearName } from '../model/spec.js';
 import { f32ToF16Sat } from '../numerics/f16.js';
 import { paddedGroups, ZERO_INDEX, type TlmmMatrix } from '../tlmm/encoding.js';
-import { checkImageValues } from './image-values.js';
 import { GoldenModel } from './model.js';
 import { headStride, placeLayers, type GoldenWeights, type Progress } from './weights.js';
 
@@ -94,6 +94,8 @@ export interface ImageWeightsOptions {
 
 /** GoldenWeights from a model image, indices placed in the pool's arena. */
 export function goldenWeightsFromImage(image: ModelImage, pool: KernelPool, opts: ImageWeightsOptions = {}): GoldenWeights {
+  // Values, not only checksums: the manifest's constants checked against the sections (issue 11).
+  if (!image.checksumsVerified) verifyImage(image);
   const spec = image.spec;
   const context = opts.contextLength ?? image.context;
   if (!Number.isInteger(context) || context < 1 || context > image.context) {
@@ -148,7 +150,6 @@ export function goldenWeightsFromImage(image: ModelImage, pool: KernelPool, opts
   const rowAmax = new Float32Array(image.readSection('lm_head.scale').buffer);
   tick('lm head');
   const rope = f32View(image.readSection('rope')).subarray(0, context * spec.headDim);
-  checkImageValues(image, { embedding, norms: normCache, headRowAmax: rowAmax, rope, positions: context });
 
   return {
     spec,

@@ -6,7 +6,8 @@
  * planner derives from the spec, hardware set and context are the ones recorded; every section has
  * the size they imply; the per-matrix records are consistent), the section table (aligned, inside
  * the file, no overlaps) and finally every section's sha256 and the zero padding between
- * sections, streamed. Every failure is an E_IMAGE error naming the file and what is wrong.
+ * sections, streamed, and what the sections say about the manifest's model constants
+ * (manifest-checks.ts). Every failure is an E_IMAGE error naming the file and what is wrong.
  */
 
 import { createHash } from 'node:crypto';
@@ -23,6 +24,7 @@ import { ftz32 } from '../numerics/f32.js';
 import { decodeHeader, FORMAT_NAME, HEADER_BYTES, SECTION_ALIGNMENT, SUPPORTED_VERSIONS, hasImageMagic, sha256Hex, type ImageHeader } from './format.js';
 import { IMAGE_DDR_KINDS, validateManifest, type ImageManifest, type SectionRecord } from './manifest.js';
 import { LIMIT } from './bounds.js';
+import { verifyImage } from './manifest-checks.js';
 import { ddrNormRegion, f32Hex, hostNormSection, TOKENIZER_CONFIG_SECTION, TOKENIZER_JSON_SECTION, uramRecord } from './records.js';
 
 export interface OpenImageOptions {
@@ -31,7 +33,11 @@ export interface OpenImageOptions {
    * loaded one). An image built for another set is refused, naming both.
    */
   hw?: LoadedHwConfig | string;
-  /** Stream every section through sha256 at open (default true). When false, readSection checks each section it reads. */
+  /**
+   * Stream every section through sha256 at open, then check the manifest's model constants against
+   * the sections (manifest-checks.ts) (default true). When false only the header and manifest are
+   * checked (enough to read the spec) and readSection checks each section it reads.
+   */
   verifyChecksums?: boolean;
   /** Called while checksums are verified: bytes done, bytes total. */
   onVerify?: (done: number, total: number) => void;
@@ -271,7 +277,7 @@ export function openImage(fileArg: string, opts: OpenImageOptions = {}): ModelIm
   // ---- the model: plans, sections, matrices ----
   const uram = checkModel(file, manifest, hw, header);
   const image = new ModelImage(file, header, manifest, hw, uram);
-  if (opts.verifyChecksums ?? true) image.verifyChecksums(opts.onVerify);
+  if (opts.verifyChecksums ?? true) verifyImage(image, opts.onVerify);
   return image;
 }
 
