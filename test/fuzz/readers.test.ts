@@ -193,12 +193,16 @@ describe('config parser', () => {
 });
 
 describe('image reader', () => {
+  function manifestOf(image: Buffer): string {
+    const off = Number(image.readBigUInt64LE(16));
+    return image.subarray(off, off + Number(image.readBigUInt64LE(24))).toString('utf8');
+  }
+
   /** The image with its manifest edited and stored with fresh checksums (header and manifest). */
-  function withManifestEdits(edits: { pick: number[]; value: unknown; del: boolean }[]): Buffer {
+  function withManifest(edit: (m: Record<string, unknown>) => void): Buffer {
     const off = Number(imageBytes.readBigUInt64LE(16));
-    const len = Number(imageBytes.readBigUInt64LE(24));
-    const m = JSON.parse(imageBytes.subarray(off, off + len).toString('utf8'));
-    for (const e of edits) editAt(m, e.pick, e.value, e.del);
+    const m = JSON.parse(manifestOf(imageBytes)) as Record<string, unknown>;
+    edit(m);
     const bytes = Buffer.from(JSON.stringify(m), 'utf8');
     const header = encodeHeader({ manifestOffset: off, manifestLength: bytes.length, manifestSha256: createHash('sha256').update(bytes).digest('hex'), fileLength: off + bytes.length });
     return Buffer.concat([Buffer.from(header), imageBytes.subarray(header.length, off), bytes]);
@@ -219,18 +223,46 @@ describe('image reader', () => {
     );
   });
 
-  it('manifests edited with fresh checksums: opened with a plausible spec, or refused', () => {
+  it('manifests edited with fresh checksums: opened with a plausible spec and the weights\' constants, or refused', () => {
+    const original = openImage(writeTmp(imageBytes, '.tlm'));
     fc.assert(
       fc.property(fc.array(jsonEdit, { minLength: 1, maxLength: 3 }), (edits) => {
-        const file = writeTmp(withManifestEdits(edits), '.tlm');
+        const file = writeTmp(withManifest((m) => edits.forEach((e) => editAt(m, e.pick, e.value, e.del))), '.tlm');
         acceptsOrRefuses(() => {
           const image = openImage(file);
           expect(implausibleSpec(image.spec)).toEqual([]);
+          // What the sections determine (image/manifest-checks.ts) survives only unedited.
+          expect(image.manifest.numerics).toEqual(original.manifest.numerics);
+          expect([image.spec.activation, image.spec.ropeTheta, image.spec.headDim]).toEqual([original.spec.activation, original.spec.ropeTheta, original.spec.headDim]);
           imageTokenizer(image);
         });
         fs.rmSync(file);
       }),
       RUN(300),
+    );
+  });
+
+  it('plausible edits of the constants the weights determine (activation, RoPE base, bounds) are refused', () => {
+    type Manifest = { spec: Record<string, unknown>; numerics: Record<string, number> & { worst: { bound: number }; layers: Record<string, number>[] } };
+    const layer0 = (JSON.parse(manifestOf(imageBytes)) as Manifest).numerics.layers[0]!;
+    const layerFields = Object.keys(layer0).filter((k) => typeof layer0[k] === 'number' && k !== 'layer');
+    const factor = fc.oneof(fc.double({ min: 0.01, max: 100, noNaN: true }), fc.constantFrom(0.5, 2, 1 + 2 ** -40));
+    const edit: fc.Arbitrary<(m: Manifest) => void> = fc.oneof(
+      fc.constant((m: Manifest) => void (m.spec['activation'] = m.spec['activation'] === 'relu2' ? 'silu' : 'relu2')),
+      fc.double({ min: 2, max: 1e12, noNaN: true }).map((v) => (m: Manifest) => void (m.spec['ropeTheta'] = v)),
+      fc.tuple(fc.nat(), fc.constantFrom(...layerFields), factor).map(([l, k, f]) => (m: Manifest) => void (m.numerics.layers[l % m.numerics.layers.length]![k]! *= f)),
+      fc.tuple(fc.constantFrom('embedding_absmax', 'final_norm_absmax', 'lm_head_row_absmax', 'logit_bound'), factor).map(([k, f]) => (m: Manifest) => void (m.numerics[k]! *= f)),
+      factor.map((f) => (m: Manifest) => void (m.numerics.worst.bound *= f)),
+    );
+    fc.assert(
+      fc.property(edit, (e) => {
+        const bytes = withManifest((m) => e(m as Manifest));
+        if (bytes.equals(withManifest(() => {}))) return; // the edit left every value as it was
+        const file = writeTmp(bytes, '.tlm');
+        expect(acceptsOrRefuses(() => openImage(file))).toBe(false);
+        fs.rmSync(file);
+      }),
+      RUN(60),
     );
   });
 });
