@@ -12,18 +12,17 @@
  *    contradicts the recorded ones (and is named as such);
  *  - the `rope` section against `spec.ropeTheta` and `spec.headDim` (numerics/rope.ts);
  *  - `spec.tiedEmbeddings`: a tied head is quantised from the embedding, so each head row's scale
- *    rounds (bfloat16, flushed, monotonic) to the largest |value| of its embedding row;
- *  - every int8 head row against its scale: the quantiser maps the row's absmax to ±127 (above
- *    the absmax floor), so a row whose largest |value| is not that is not a quantised row. An
- *    untied head's row scales cannot be re-derived (the int8 rows lost them); their maximum is
- *    checked with the numerics record (`lm_head_row_absmax`).
+ *    rounds (bfloat16, flushed, monotonic) to the largest |value| of its embedding row. An untied
+ *    head's row scales cannot be re-derived (its int8 rows do not keep them), only their maximum
+ *    (`numerics.lm_head_row_absmax`); nor can a tied model relabelled untied be told from an
+ *    untied one whose head equals its embedding.
  *
  * NaN and infinities met on the way are refused. What only has a range (rms_norm_eps,
  * max_position_embeddings, rope_theta's span, the dimensions) is range-checked by
  * model/spec.ts implausibleSpec before any plan is built (reader.ts checkModel).
  *
  * Runs after the checksums are verified (the sections read here are then the written ones); the
- * embedding and head are streamed in chunks, so memory stays small whatever the vocabulary.
+ * embedding is streamed in chunks, so memory stays small whatever the vocabulary.
  */
 
 import * as fs from 'node:fs';
@@ -31,7 +30,6 @@ import { TellmeError } from '../errors.js';
 import { layerNormRoles, type NormRole } from '../layout/ddr.js';
 import { LAYER_NORM_ROLES, type FfnActivation, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
 import { bf16Flushed, bf16ToF32, f32ToBf16 } from '../numerics/f16.js';
-import { quantMultiplier, quantizeValue } from '../numerics/quant.js';
 import { ropeTable } from '../numerics/rope.js';
 import { layerBounds, layerWorst, logitBound, type Worst } from './bounds.js';
 import { normsToF16 } from './elements.js';
@@ -121,8 +119,7 @@ function forEachRows(image: ModelImage, name: string, rowBytes: number, fn: (row
 
 /**
  * The bound inputs from the sections; refuses non-finite norms, embedding values and head row
- * scales, a head row scale its int8 row contradicts, and (tied embeddings) a head row scale that
- * is not its embedding row's absmax.
+ * scales, and (tied embeddings) a head row scale that is not its embedding row's absmax.
  */
 export function sectionValues(image: ModelImage): SectionValues {
   const spec = image.spec;
@@ -159,17 +156,20 @@ export function sectionValues(image: ModelImage): SectionValues {
     if (!(a >= 0 && a <= F32_MAX)) throw refuse(image, `lm_head.scale[${r}] is ${a}; head row scales are finite and non-negative`);
     if (a > rowAbsmaxMax) rowAbsmaxMax = a;
   }
-  checkHeadRows(image, rowAmax);
 
   let embMaxBits = 0;
   forEachRows(image, 'embedding', 2 * h, (bytes, row0) => {
     const e = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
-    for (let r = 0; r * h < e.length; r++) {
+    for (let r = 0, i = 0; i < e.length; r++) {
       let rowMax = 0;
-      for (let c = 0; c < h; c++) {
-        const m = e[r * h + c]! & 0x7fff;
-        if (m >= 0x7f80) throw refuse(image, `embedding element ${(row0 + r) * h + c} is ${m > 0x7f80 ? 'NaN' : 'infinite'} (bfloat16 0x${e[r * h + c]!.toString(16)})`);
+      for (const end = i + h; i < end; i++) {
+        const m = e[i]! & 0x7fff;
         if (m > rowMax) rowMax = m;
+      }
+      if (rowMax >= 0x7f80) {
+        const c = e.subarray(i - h, i).findIndex((b) => (b & 0x7fff) >= 0x7f80);
+        const b = e[i - h + c]!;
+        throw refuse(image, `embedding element ${(row0 + r) * h + c} is ${(b & 0x7fff) > 0x7f80 ? 'NaN' : 'infinite'} (bfloat16 0x${b.toString(16)})`);
       }
       if (rowMax > embMaxBits) embMaxBits = rowMax;
       if (spec.tiedEmbeddings) {
@@ -185,27 +185,6 @@ export function sectionValues(image: ModelImage): SectionValues {
     }
   });
   return { norms, normAbsmax, finalNormAbsmax, scales, embeddingAbsmax: bf16ToF32(embMaxBits), rowAbsmaxMax };
-}
-
-/** Each int8 head row is its values quantised with its scale: the absmax maps to ±127 (or below, under the floor). */
-function checkHeadRows(image: ModelImage, rowAmax: Float32Array): void {
-  const h = image.spec.hiddenSize;
-  forEachRows(image, 'lm_head.weight', h, (bytes, row0) => {
-    const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let r = 0; r * h < q.length; r++) {
-      let m = 0;
-      for (let c = 0; c < h; c++) {
-        const v = q[r * h + c]!;
-        const a = v < 0 ? -v : v;
-        if (a > m) m = a;
-      }
-      const scale = rowAmax[row0 + r]!;
-      const want = quantizeValue(scale, quantMultiplier(scale));
-      if (m !== want) {
-        throw refuse(image, `LM head row ${row0 + r}: its largest |int8| is ${m}, but its scale lm_head.scale[${row0 + r}] = ${scale} quantises its own absmax to ${want}`);
-      }
-    }
-  });
 }
 
 /** The fields of the numerics record that follow from the sections (the reader checks the others). */
