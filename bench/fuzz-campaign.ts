@@ -327,7 +327,10 @@ function manifestEdits(): void {
   const fields = [
     ['spec', 'numLayers'], ['spec', 'hiddenSize'], ['spec', 'vocabSize'], ['spec', 'maxPositions'], ['spec', 'rmsNormEps'], ['spec', 'ropeTheta'],
     ['spec', 'activation'], ['spec', 'tiedEmbeddings'], ['spec', 'headDim'], ['context'], ['numerics', 'limit_log2'], ['tokenizer', 'chat_template'], ['tokenizer', 'bos_token_id'],
+    ['numerics', 'worst', 'bound'], ['numerics', 'embedding_absmax'], ['numerics', 'logit_bound'],
   ];
+  // What the sections determine (image/manifest-checks.ts): any other value must be refused.
+  const derived = (f: string[]) => f[0] === 'numerics' || (f[0] === 'spec' && (f[1] === 'activation' || f[1] === 'ropeTheta'));
   const values = [1e6, 0, -1, 1e300, NaN, 1e-30, 1, 2, 'silu', 'relu2', true, false, null, '{% for x in %}', 1e9];
   for (let i = 0; i < PER_KIND; i++) {
     const m = structuredClone(m0);
@@ -335,13 +338,14 @@ function manifestEdits(): void {
     const v = pick(values);
     let cur = m;
     for (const k of f.slice(0, -1)) cur = cur[k];
+    const changed = JSON.stringify(cur[f[f.length - 1]!]) !== JSON.stringify(v);
     cur[f[f.length - 1]!] = v;
     const mb = Buffer.from(JSON.stringify(m), 'utf8');
     const header = encodeHeader({ manifestOffset: off, manifestLength: mb.length, manifestSha256: createHash('sha256').update(mb).digest('hex'), fileLength: off + mb.length });
     const file = fresh('man') + '.tlm';
     fs.writeFileSync(file, Buffer.concat([Buffer.from(header), bytes.subarray(header.length, off), mb]));
     const cmd = pick(['inspect', 'generate']);
-    cases.push({ kind: 'manifest edits (fresh checksums)', what: `${f.join('.')} = ${JSON.stringify(v)}`, args: cmd === 'inspect' ? ['inspect', file] : ['generate', file, '--ids', '1,2', '-n', '2', '--threads', '1'], expect: 'either' });
+    cases.push({ kind: 'manifest edits (fresh checksums)', what: `${f.join('.')} = ${JSON.stringify(v)}`, args: cmd === 'inspect' ? ['inspect', file] : ['generate', file, '--ids', '1,2', '-n', '2', '--threads', '1'], expect: changed && derived(f) ? 'refuse' : 'either' });
   }
 }
 
