@@ -10,7 +10,18 @@ export const FOLDERS = {
   numerics: ['test/numerics/**/*.test.ts'],
   tlmm: ['test/tlmm/**/*.test.ts'],
   quant: ['test/quant/**/*.test.ts'],
-  golden: ['test/golden/attention.test.ts', 'test/golden/lm-head.test.ts', 'test/golden/golden.test.ts', 'test/image/golden-equality.test.ts'],
+  // golden: the targeted vectors, the head and shortlist tests and the whole-model transcription
+  // (golden.test.ts). Not test/image/golden-equality: both of its sides run the same golden code,
+  // so a mutant changes both alike; not hf-oracle (tolerances).
+  golden: [
+    'test/golden/attention.test.ts',
+    'test/golden/attention-int8.test.ts',
+    'test/golden/attention-int8-vectors.test.ts',
+    'test/golden/lm-head.test.ts',
+    'test/golden/shortlist.test.ts',
+    'test/golden/numerics-choice.test.ts',
+    'test/golden/golden.test.ts',
+  ],
   runtime: ['test/runtime/**/*.test.ts'],
   image: ['test/image/**/*.test.ts'],
 };
