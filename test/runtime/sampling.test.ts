@@ -128,13 +128,13 @@ describe('token selection at its boundaries', () => {
   });
 
   it('refuses bad options with a clear error', () => {
-    for (const [o, words] of [
-      [{ temperature: -1, topK: 0, topP: 1 }, 'temperature must be a finite number >= 0 (got -1)'],
-      [{ temperature: Infinity, topK: 0, topP: 1 }, 'temperature'],
-      [{ temperature: 1, topK: -1, topP: 1 }, 'top-k must be an integer >= 0 (got -1)'],
-      [{ temperature: 1, topK: 1.5, topP: 1 }, 'top-k'],
-      [{ temperature: 1, topK: 0, topP: 0 }, 'top-p must be in (0, 1] (got 0)'],
-      [{ temperature: 1, topK: 0, topP: 1.0000001 }, 'top-p'],
+    for (const [o, words, fix] of [
+      [{ temperature: -1, topK: 0, topP: 1 }, 'temperature must be a finite number >= 0 (got -1)', '--temperature 0'],
+      [{ temperature: Infinity, topK: 0, topP: 1 }, 'temperature', '--temperature'],
+      [{ temperature: 1, topK: -1, topP: 1 }, 'top-k must be an integer >= 0 (got -1)', '--top-k 0'],
+      [{ temperature: 1, topK: 1.5, topP: 1 }, 'top-k', '--top-k'],
+      [{ temperature: 1, topK: 0, topP: 0 }, 'top-p must be in (0, 1] (got 0)', '--top-p in (0, 1]'],
+      [{ temperature: 1, topK: 0, topP: 1.0000001 }, 'top-p', '--top-p'],
     ] as const) {
       let err: unknown;
       try {
@@ -144,6 +144,7 @@ describe('token selection at its boundaries', () => {
       }
       expect(isTellmeError(err) && err.code === 'E_USAGE', JSON.stringify(o)).toBe(true);
       expect((err as Error).message).toContain(words);
+      expect(isTellmeError(err) && err.fix, 'the fix line names the option').toContain(fix);
     }
     expect(() => validateSampling({ temperature: 0, topK: 0, topP: 1 })).not.toThrow();
   });

@@ -23,5 +23,7 @@ export const FOLDERS = {
     'test/golden/golden.test.ts',
   ],
   runtime: ['test/runtime/**/*.test.ts'],
-  image: ['test/image/**/*.test.ts'],
+  // image: not golden-equality (the golden model from an image and from the checkpoint: slow, and a
+  // reader change it could see already fails the checksums and the value checks of roundtrip).
+  image: ['boundaries', 'bounds', 'cli', 'corrupt', 'pack', 'roundtrip'].map((t) => `test/image/${t}.test.ts`),
 };

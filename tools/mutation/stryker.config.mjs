@@ -32,6 +32,8 @@ export default {
   incremental: true,
   incrementalFile: `build/mutation/${folder}.incremental.json`,
   tempDirName: `build/stryker-tmp-${folder}`,
+  // Another folder's run may be going on in the same tree: its sandbox is not part of this one's.
+  ignorePatterns: ['/build/stryker-tmp-*'],
   cleanTempDir: true,
   thresholds: { high: 95, low: 90, break: null },
 };
