@@ -110,7 +110,7 @@ HLS_OUT := build/hls
 HLS_WARN := -Wall -Wextra -Werror -Wno-unknown-pragmas -Wno-unused-label
 HLS_FP := -ffp-contract=off -fno-fast-math
 HLS_CFLAGS := -std=c11 -O2 $(HLS_WARN) $(HLS_FP) -Ihls/include
-HLS_CXXFLAGS := -std=c++17 -O3 -fno-strict-aliasing $(HLS_WARN) $(HLS_FP) -Ihls/include -Ihls/gen -Ihls/gen/$(HLS_BOARD) -Ihls/src -pthread
+HLS_CXXFLAGS := -std=c++17 -O3 -fno-strict-aliasing $(HLS_WARN) $(HLS_FP) -Ihls/include -Ihls/gen -Ihls/gen/$(HLS_BOARD) -Ihls/src -Ihls/sim -pthread
 HLS_C_DRIVERS := $(patsubst hls/csim/%.c,$(HLS_OUT)/%,$(wildcard hls/csim/*.c))
 HLS_CXX_DRIVERS := $(patsubst hls/csim/%.cpp,$(HLS_OUT)/%,$(wildcard hls/csim/*.cpp))
 
@@ -128,15 +128,31 @@ $(HLS_OUT)/%: hls/csim/%.c
 
 $(HLS_OUT)/%: hls/csim/%.cpp
 	@mkdir -p $(HLS_OUT)
-	g++ $(HLS_CXXFLAGS) -MMD -MP -MF $@.d -MT $@ $< $(filter hls/src/%.cpp,$^) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+	g++ $(HLS_CXXFLAGS) -MMD -MP -MF $@.d -MT $@ $< $(filter hls/src/%.cpp %.a,$^) -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
 # The kernels each driver links (hls/src, one file per unit).
 $(HLS_OUT)/tlmm_tb: hls/src/tlmm_engine_hls.cpp hls/src/weight_loader.cpp
 $(HLS_OUT)/rmsmax_tb: hls/src/rmsmax.cpp hls/src/quantize.cpp
 $(HLS_OUT)/dequant_tb: hls/src/dequant.cpp
 $(HLS_OUT)/linear_bench: hls/src/tlmm_engine_hls.cpp hls/src/weight_loader.cpp hls/src/rmsmax.cpp hls/src/quantize.cpp hls/src/dequant.cpp
+# The whole accelerator behind its register file (hls/sim/tl_hls_accel.h): a static library the
+# firmware's sim HAL links, and the whole-accelerator driver links it too.
+HLS_ACCEL_OBJ := $(patsubst hls/src/%.cpp,$(HLS_OUT)/lib/%.o,$(wildcard hls/src/*.cpp)) $(HLS_OUT)/lib/tl_hls_accel.o
+$(HLS_OUT)/lib/%.o: hls/src/%.cpp
+	@mkdir -p $(HLS_OUT)/lib
+	g++ $(HLS_CXXFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+$(HLS_OUT)/lib/%.o: hls/sim/%.cpp
+	@mkdir -p $(HLS_OUT)/lib
+	g++ $(HLS_CXXFLAGS) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+$(HLS_OUT)/libtellme_hls_accel.a: $(HLS_ACCEL_OBJ)
+	rm -f $@.tmp$$$$ && ar rcs $@.tmp$$$$ $^ && mv -f $@.tmp$$$$ $@
+$(HLS_OUT)/accel_tb: $(HLS_OUT)/libtellme_hls_accel.a
+# The C ABI from C, as the firmware links it (gcc for the C file, g++ to link the C++ library).
+$(HLS_OUT)/abi_check: hls/csim/abi_check.c $(HLS_OUT)/libtellme_hls_accel.a
+	gcc $(HLS_CFLAGS) -Ihls/sim -Ifirmware/gen -MMD -MP -MF $@.d -MT $@ -c $< -o $@.o
+	g++ $@.o $(HLS_OUT)/libtellme_hls_accel.a -pthread -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
--include $(wildcard $(HLS_OUT)/*.d)
+-include $(wildcard $(HLS_OUT)/*.d $(HLS_OUT)/lib/*.d)
 
 # --- Firmware (firmware/, C11) and the virtual board (sim/vboard) -------------------------------
 # The firmware's portable part (app, drv, generated bindings) builds for x86-64 and, cross, for

@@ -57,6 +57,18 @@ typedef struct {
   uint32_t bank_div_mul; /* ceil(rows / banks) by multiply and shift, exact up to max_tile_rows */
   uint32_t bank_div_shift; /* see bank_div_mul */
   uint32_t loader_vectors_per_cycle; /* index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build) */
+  uint8_t kv_int8; /* kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16) */
+  uint8_t lm_head_fabric; /* the LM head runs on the fabric (else the fabric returns the final norm output) */
+  uint8_t lm_head_shortlist; /* the ternary shortlist head (numerics §9.2); else the int8 head (§9.1) */
+  uint32_t shortlist_k; /* K of the shortlist head */
+  uint32_t head_positions; /* records of head.out: most head positions of one call (verify tokens, or prefill with every position) */
+  uint32_t attention_pes; /* queries the attention unit takes per pass over the keys */
+  uint32_t int8_qk_macs; /* int8 q.k products per cycle */
+  uint32_t int8_value_lanes; /* exact value-sum lanes (u_j x v8) per cycle */
+  uint32_t softmax_lanes; /* binary32 score/exp pipelines */
+  uint32_t int8_group_heads; /* query heads sharing one read of a KV head */
+  uint32_t head_macs; /* int8 MACs per cycle of the fabric LM head */
+  uint32_t ddr_first_beat_cycles; /* assumed cycles from a DDR read request to its first beat (the C simulation's cycle report) */
   uint32_t max_hidden; /* hidden size */
   uint32_t max_ffn; /* FFN (intermediate) size */
   uint32_t max_heads; /* query heads */
@@ -67,9 +79,6 @@ typedef struct {
   uint32_t max_vocab; /* vocabulary */
   uint8_t runtime_shapes; /* model dimensions are run-time registers */
   uint8_t lm_head_on_arm; /* lm_head.placement is arm: the firmware computes the int8 LM head (numerics §9) */
-  uint8_t kv_int8; /* numerics.kv_format is int8 (numerics §8.3); else binary16 */
-  uint8_t lm_head_shortlist; /* numerics.lm_head is ternary-shortlist (numerics §9.2); else int8 */
-  uint32_t shortlist_k; /* numerics.shortlist_k */
   uint32_t ddr_usable_mib; /* memory.ddr_usable_mib: DDR the accelerator and the model may use */
   uint8_t register_driven; /* the register-driven accelerator (docs/registers.md) implements this build: tiled weights, dense beats, binary32 activations */
 } tl_board_desc;
@@ -126,6 +135,18 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     1u, /* bank_div_mul */
     5u, /* bank_div_shift */
     0u, /* loader_vectors_per_cycle */
+    0, /* kv_int8 */
+    1, /* lm_head_fabric */
+    0, /* lm_head_shortlist */
+    256u, /* shortlist_k */
+    16u, /* head_positions */
+    16u, /* attention_pes */
+    1024u, /* int8_qk_macs */
+    1024u, /* int8_value_lanes */
+    8u, /* softmax_lanes */
+    4u, /* int8_group_heads */
+    1024u, /* head_macs */
+    150u, /* ddr_first_beat_cycles */
     4096u, /* max_hidden */
     14336u, /* max_ffn */
     32u, /* max_heads */
@@ -136,9 +157,6 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     128256u, /* max_vocab */
     1, /* runtime_shapes */
     0, /* lm_head_on_arm */
-    0, /* kv_int8 */
-    0, /* lm_head_shortlist */
-    256u, /* shortlist_k */
     15360u, /* ddr_usable_mib */
     1, /* register_driven */
   },
@@ -191,6 +209,18 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     1u, /* bank_div_mul */
     3u, /* bank_div_shift */
     4u, /* loader_vectors_per_cycle */
+    0, /* kv_int8 */
+    1, /* lm_head_fabric */
+    0, /* lm_head_shortlist */
+    256u, /* shortlist_k */
+    16u, /* head_positions */
+    8u, /* attention_pes */
+    128u, /* int8_qk_macs */
+    128u, /* int8_value_lanes */
+    2u, /* softmax_lanes */
+    4u, /* int8_group_heads */
+    64u, /* head_macs */
+    100u, /* ddr_first_beat_cycles */
     3200u, /* max_hidden */
     8640u, /* max_ffn */
     32u, /* max_heads */
@@ -201,9 +231,6 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     128256u, /* max_vocab */
     1, /* runtime_shapes */
     0, /* lm_head_on_arm */
-    0, /* kv_int8 */
-    0, /* lm_head_shortlist */
-    256u, /* shortlist_k */
     3072u, /* ddr_usable_mib */
     1, /* register_driven */
   },
@@ -256,6 +283,18 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     1u, /* bank_div_mul */
     3u, /* bank_div_shift */
     0u, /* loader_vectors_per_cycle */
+    0, /* kv_int8 */
+    0, /* lm_head_fabric */
+    0, /* lm_head_shortlist */
+    256u, /* shortlist_k */
+    16u, /* head_positions */
+    8u, /* attention_pes */
+    128u, /* int8_qk_macs */
+    128u, /* int8_value_lanes */
+    2u, /* softmax_lanes */
+    4u, /* int8_group_heads */
+    64u, /* head_macs */
+    100u, /* ddr_first_beat_cycles */
     1536u, /* max_hidden */
     4096u, /* max_ffn */
     16u, /* max_heads */
@@ -266,9 +305,6 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     32016u, /* max_vocab */
     0, /* runtime_shapes */
     1, /* lm_head_on_arm */
-    0, /* kv_int8 */
-    0, /* lm_head_shortlist */
-    256u, /* shortlist_k */
     3072u, /* ddr_usable_mib */
     0, /* register_driven */
   },
@@ -321,6 +357,18 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     1u, /* bank_div_mul */
     4u, /* bank_div_shift */
     4u, /* loader_vectors_per_cycle */
+    0, /* kv_int8 */
+    1, /* lm_head_fabric */
+    0, /* lm_head_shortlist */
+    256u, /* shortlist_k */
+    16u, /* head_positions */
+    8u, /* attention_pes */
+    256u, /* int8_qk_macs */
+    256u, /* int8_value_lanes */
+    4u, /* softmax_lanes */
+    4u, /* int8_group_heads */
+    64u, /* head_macs */
+    100u, /* ddr_first_beat_cycles */
     3200u, /* max_hidden */
     8640u, /* max_ffn */
     32u, /* max_heads */
@@ -331,9 +379,6 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     128256u, /* max_vocab */
     1, /* runtime_shapes */
     0, /* lm_head_on_arm */
-    0, /* kv_int8 */
-    0, /* lm_head_shortlist */
-    256u, /* shortlist_k */
     1536u, /* ddr_usable_mib */
     1, /* register_driven */
   },

@@ -7,7 +7,7 @@
 #ifndef TL_REGISTERS_H
 #define TL_REGISTERS_H
 
-#define TL_REGMAP_VERSION 1u
+#define TL_REGMAP_VERSION 2u
 #define TL_REGMAP_BYTES 0x1000u
 
 /* Register byte offsets. A 64-bit register is two words: the low word at the offset, the high word at +4. */
@@ -16,12 +16,12 @@
 #define TL_REG_IER 0x008u /* block, 32-bit uint: Interrupt enable. */
 #define TL_REG_ISR 0x00cu /* block, 32-bit uint: Interrupt status (a write of 1 clears a bit). */
 #define TL_REG_COMMAND 0x020u /* in, 32-bit enum command: What this call does. */
-#define TL_REG_N_TOKENS 0x028u /* in, 32-bit uint: Tokens of this pass: prefill and verify N (1 .. context); decode 1; set_kv_length ignores it. */
-#define TL_REG_KV_POSITION 0x030u /* in, 32-bit uint: verify: position L of the first draft token; set_kv_length: the new KV length. Ignored by prefill and decode, which append at kv_length. */
+#define TL_REG_N_TOKENS 0x028u /* in, 32-bit uint: Tokens of this pass: prefill N (1 .. context; at most 16 with flags.all_positions); verify 1 .. 16 (VERIFY_MAX_TOKENS, docs/accelerator.md: head.out holds 16 records); decode 1; set_kv_length ignores it. */
+#define TL_REG_KV_POSITION 0x030u /* in, 32-bit uint: L: tokens already in the KV cache (positions 0 .. L - 1); every pass runs positions L .. L + n_tokens - 1 and writes their keys and values there. */
 #define TL_REG_LAYER_COUNT 0x038u /* in, 32-bit uint: Layers this call runs, from layer 0: the model's layers for a normal pass; fewer stop early (traces, bring-up), and then the final norm and the head do not run. */
 #define TL_REG_FLAGS 0x040u /* in, 32-bit flags: Options of this call. */
 #define TL_REG_STATUS 0x048u /* out, 32-bit flags: Errors of the last call; 0 when it ran. A call with an error does nothing else and leaves kv_length unchanged. */
-#define TL_REG_KV_LENGTH 0x050u /* out, 32-bit uint: Positions held in the KV cache after the call (the accelerator keeps it between calls; set_kv_length changes it). */
+#define TL_REG_KV_LENGTH 0x050u /* out, 32-bit uint: kv_position + n_tokens after a pass (kv_position after set_kv_length): the L of the next pass. */
 #define TL_REG_TOKENS_DONE 0x058u /* out, 32-bit uint: Tokens the last call processed (0 after an error). */
 #define TL_REG_CYCLES 0x060u /* out, 64-bit uint: Clock cycles the last call took, from ap_start to ap_done. */
 #define TL_REG_BUILD_HASH 0x070u /* out, 64-bit hash: The first 64 bits (16 hex digits, big-endian) of the hardware build's sha256 (docs/layout.md §1): the firmware refuses an image built for another build. */
@@ -39,7 +39,9 @@
 #define TL_REG_RMS_EPS 0x150u /* in, 32-bit f32: binary32 bits of f32(rms_norm_eps). */
 #define TL_REG_DDR_ACT 0x200u /* m_axi base of bundle act, 64-bit addr: Base address of the DDR window as seen by the activation bundle (norm weights, RoPE table, scratch). */
 #define TL_REG_DDR_KV 0x210u /* m_axi base of bundle kv, 64-bit addr: Base address of the DDR window as seen by the KV-cache bundle. */
-#define TL_REG_DDR_HEAD 0x220u /* m_axi base of bundle head, 64-bit addr: Base address of the DDR window as seen by the LM-head bundle (head weights, row scales, logits). */
+#define TL_REG_DDR_HEAD 0x220u /* m_axi base of bundle head, 64-bit addr: Base address of the DDR window as seen by the LM-head bundle (head weights, row scales). */
+#define TL_REG_DDR_SIDE 0x230u /* m_axi base of bundle act, 64-bit addr: Base address of the DDR window for the activation bundle's second reader (the residual or up rows a linear combines with its output, the RoPE table); the same window base as ddr_act. */
+#define TL_REG_DDR_OUT 0x240u /* m_axi base of bundle act, 64-bit addr: Base address of the DDR window for the activation bundle's writer (scratch, KV cache, head.out); the same window base as ddr_act. */
 #define TL_REG_WEIGHTS_OFFSET 0x600u /* in, 64-bit addr: Offset of layer 0's weights (its first linear, tile 0, lane 0: region weights.L0.q_proj.t0.p0). */
 #define TL_REG_WEIGHTS_LAYER_STRIDE 0x610u /* in, 32-bit addr: Bytes from one layer's weights to the next's (every layer has the same regions). */
 #define TL_REG_NORMS_OFFSET 0x618u /* in, 64-bit addr: Offset of layer 0's first norm region (norms.L0.input). */
@@ -48,14 +50,15 @@
 #define TL_REG_ROPE_OFFSET 0x640u /* in, 64-bit addr: Offset of the RoPE table (binary32 [context][head_dim/2][cos, sin]). */
 #define TL_REG_KV_K_OFFSET 0x650u /* in, 64-bit addr: Offset of kv.k ([layers][context][kv_heads·head_dim], the build's KV format). */
 #define TL_REG_KV_V_OFFSET 0x660u /* in, 64-bit addr: Offset of kv.v. */
-#define TL_REG_RESIDUAL_OFFSET 0x670u /* in, 64-bit addr: Offset of scratch.residual ([context][hidden]): the firmware writes the embedded tokens of a pass at their positions' rows. */
+#define TL_REG_RESIDUAL_OFFSET 0x670u /* in, 64-bit addr: Offset of scratch.residual ([context][hidden]): the firmware writes the n_tokens embedded tokens of a pass into rows 0 .. n_tokens - 1. */
 #define TL_REG_ACT0_OFFSET 0x680u /* in, 64-bit addr: Offset of scratch.act0. */
 #define TL_REG_ACT1_OFFSET 0x690u /* in, 64-bit addr: Offset of scratch.act1. */
 #define TL_REG_Q_OFFSET 0x6a0u /* in, 64-bit addr: Offset of scratch.q. */
 #define TL_REG_AMAX_OFFSET 0x6b0u /* in, 64-bit addr: Offset of scratch.amax. */
 #define TL_REG_LM_HEAD_WEIGHT_OFFSET 0x6c0u /* in, 64-bit addr: Offset of lm_head.weight (int8 [vocab][hidden]). */
 #define TL_REG_LM_HEAD_SCALE_OFFSET 0x6d0u /* in, 64-bit addr: Offset of lm_head.scale (binary32 [vocab]). */
-#define TL_REG_LOGITS_OFFSET 0x6e0u /* in, 64-bit addr: Offset of logits (binary32 [vocab], fabric LM head). */
+#define TL_REG_LOGITS_OFFSET 0x6e0u /* in, 64-bit addr: Offset of the head's output (the DDR region logits, docs/accelerator.md §2 head.out): one record per head position of the pass, in position order, 16 of them at most. */
+#define TL_REG_Q_SCALE_OFFSET 0x6f0u /* in, 64-bit addr: Offset of scratch.q_scale (binary32 [context][heads], kv_format int8). */
 #define TL_REG_LINEAR_OFFSET 0x700u /* array of 8, 32-bit addr: Per linear (linear enum): offset of its tile 0, lane 0 weight region from the layer's first weight region. */
 #define TL_REG_LINEAR_OFFSET_COUNT 8u
 #define TL_REG_LINEAR_LANE_STRIDE 0x720u /* array of 8, 32-bit addr: Per linear: bytes from lane p's region to lane p+1's within every tile but the last. */
@@ -66,6 +69,8 @@
 #define TL_REG_LINEAR_TILE_ROWS_COUNT 8u
 #define TL_REG_LINEAR_LAST_LANE_STRIDE 0x7a0u /* array of 8, 32-bit addr: Per linear: bytes from lane p's region to lane p+1's within the last tile (fewer rows, smaller regions). */
 #define TL_REG_LINEAR_LAST_LANE_STRIDE_COUNT 8u
+#define TL_REG_KV_K_SCALE_OFFSET 0x7c0u /* in, 64-bit addr: Offset of kv.k_scale (binary32 [layers][context][kv_heads], kv_format int8). */
+#define TL_REG_KV_V_SCALE_OFFSET 0x7d0u /* in, 64-bit addr: Offset of kv.v_scale (binary32 [layers][context][kv_heads], kv_format int8). */
 #define TL_REG_NORM_ROLE_OFFSET 0x780u /* array of 4, 32-bit addr: Per norm role (norm_role enum): offset of its region from the layer's first norm region (unused roles: 0). */
 #define TL_REG_NORM_ROLE_OFFSET_COUNT 4u
 #define TL_REG_WEIGHT_SCALE 0x800u /* array of 512, 32-bit f32: binary32 bits of w_s, index layer·8 + linear (numerics §4.3; the manifest's matrices[].scale_bits): 64 layers of 8 linears. */
@@ -99,24 +104,26 @@
 #define TL_REG_STATUS_BAD_COMMAND_BIT 0u
 #define TL_REG_STATUS_BAD_COMMAND_MASK 0x00000001u /* ro: command is not one of the command enum */
 #define TL_REG_STATUS_SHAPE_OVER_MAXIMA_BIT 1u
-#define TL_REG_STATUS_SHAPE_OVER_MAXIMA_MASK 0x00000002u /* ro: a shape register exceeds the build's synthesised maxima, or is inconsistent (heads not a multiple of kv_heads, odd head_dim, zero) */
+#define TL_REG_STATUS_SHAPE_OVER_MAXIMA_MASK 0x00000002u /* ro: a shape register exceeds the build's synthesised maxima, or is inconsistent (zero, heads not a multiple of kv_heads, head_dim or hidden not a multiple of 4: int8 rows are read as 32-bit words) */
 #define TL_REG_STATUS_CONTEXT_OVERFLOW_BIT 2u
 #define TL_REG_STATUS_CONTEXT_OVERFLOW_MASK 0x00000004u /* ro: the pass would write a position >= context (never wrapped) */
 #define TL_REG_STATUS_BAD_TOKEN_COUNT_BIT 3u
-#define TL_REG_STATUS_BAD_TOKEN_COUNT_MASK 0x00000008u /* ro: n_tokens is 0, or decode with n_tokens != 1 */
+#define TL_REG_STATUS_BAD_TOKEN_COUNT_MASK 0x00000008u /* ro: n_tokens is 0, decode with n_tokens != 1, or more head positions than head.out holds (verify, or prefill with flags.all_positions, with n_tokens > 16) */
 #define TL_REG_STATUS_BAD_KV_POSITION_BIT 4u
-#define TL_REG_STATUS_BAD_KV_POSITION_MASK 0x00000010u /* ro: verify or set_kv_length with kv_position > kv_length */
+#define TL_REG_STATUS_BAD_KV_POSITION_MASK 0x00000010u /* ro: kv_position >= context (no position left to run) */
 #define TL_REG_STATUS_BAD_LAYER_COUNT_BIT 5u
 #define TL_REG_STATUS_BAD_LAYER_COUNT_MASK 0x00000020u /* ro: layer_count is 0 or larger than layers */
 #define TL_REG_STATUS_MISALIGNED_BIT 6u
 #define TL_REG_STATUS_MISALIGNED_MASK 0x00000040u /* ro: a DDR base or offset is not aligned to 4 KiB */
+#define TL_REG_STATUS_BAD_TILING_BIT 7u
+#define TL_REG_STATUS_BAD_TILING_MASK 0x00000080u /* ro: a linear's tiles (linear_tile_rows) do not fit the build's weight buffer or TLMM engine (zero rows, more than max_tile_rows, or more words than a buffer half holds) */
 
 /* Enumerations. */
 /* command: What one call does (docs/registers.md §2). 0 is not a command, so a register left at reset value never starts work. */
-#define TL_COMMAND_PREFILL 1u /* prefill n_tokens tokens at positions kv_length .. kv_length + n_tokens - 1 (their embeddings are in scratch.residual at those rows); kv_length grows by n_tokens */
-#define TL_COMMAND_DECODE 2u /* one token at position kv_length through the decode datapath; kv_length grows by 1 */
-#define TL_COMMAND_VERIFY 3u /* n_tokens draft tokens at positions kv_position .. kv_position + n_tokens - 1 in one prefill-style pass; the KV cache is cut to kv_position first; the head runs for every draft position; kv_length becomes kv_position + n_tokens */
-#define TL_COMMAND_SET_KV_LENGTH 4u /* set kv_length to kv_position (<= its current value: forget a rejected draft tail, or 0 for a new conversation); nothing else runs */
+#define TL_COMMAND_PREFILL 1u /* prefill n_tokens tokens at positions kv_position .. kv_position + n_tokens - 1 (their embeddings are in scratch.residual rows 0 .. n_tokens - 1); the head runs for the last position (every position with flags.all_positions) */
+#define TL_COMMAND_DECODE 2u /* one token at position kv_position (its embedding in scratch.residual row 0); the head runs for it */
+#define TL_COMMAND_VERIFY 3u /* n_tokens tokens (the last emitted token and its drafts) at positions kv_position .. kv_position + n_tokens - 1 in one pass; the head runs for every position (docs/accelerator.md) */
+#define TL_COMMAND_SET_KV_LENGTH 4u /* nothing runs; kv_length reads back kv_position (the fabric keeps no KV length: the firmware passes it with every pass, so a rollback is free) */
 /* activation: Gate activation of the FFN (docs/numerics.md §3.3). */
 #define TL_ACTIVATION_RELU2 0u /* ReLU²(gate) · up (bitnet-b1.58-2B-4T) */
 #define TL_ACTIVATION_SILU 1u /* SiLU(gate) · up (llama family) */

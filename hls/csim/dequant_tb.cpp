@@ -4,7 +4,8 @@
 // Each case (test/hls/elementwise.test.ts, computed with the golden model's pieces: dequantFactor,
 // RoPE, binary16 rounding, the residual add, the gate activations): the tile's rows, row_start,
 // head_dim, tokens, mode, activation, w_s; accumulators acc [tokens][rows], amax and pos per token,
-// the RoPE table, the side input [tokens][rows] (residual or up) and the golden y [tokens][rows].
+// the RoPE table (fed as the side beats of the RoPE modes), the side input [tokens][rows] (residual or
+// up) and the golden y [tokens][rows].
 #include <cstdio>
 #include <string>
 
@@ -18,11 +19,14 @@ using tl::vectors::f32_bits;
 
 namespace {
 
+// The side beats: the residual or up values of the beat's rows, or (RoPE modes) the table's
+// (cos, sin) of each of the beat's pairs at the token's position, as the sequencer's reader
+// (hls/src/linear.cpp read_side) brings them: row r is element r mod head_dim of its head.
 void feed(hls::stream<acc_beat_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, const int32_t *acc, const float *amax,
-          const uint32_t *pos, const float *side, unsigned rows, unsigned tokens) {
+          const uint32_t *pos, const float *side, const float *rope, unsigned rows, unsigned row_start, unsigned head_dim, unsigned tokens) {
   const unsigned blocks = ceil_div(rows, Q);
   for (unsigned t = 0; t < tokens; t++) {
-    tok_strm.write(dq_token_t{amax[t], pos[t]});
+    tok_strm.write(dq_token_t{amax[t]});
     for (unsigned m = 0; m < blocks; m++) {
       acc_beat_t beat = 0;
       for (unsigned l = 0; l < Q; l++) {
@@ -31,11 +35,17 @@ void feed(hls::stream<acc_beat_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, 
         beat.range(hw::ACCUMULATOR_BITS * l + hw::ACCUMULATOR_BITS - 1, hw::ACCUMULATOR_BITS * l) = a.to_uint64();
       }
       acc_strm.write(beat);
-      for (unsigned part = 0; side && part < Q / LANES; part++) {
+      for (unsigned part = 0; (side || rope) && part < Q / LANES; part++) {
         vec_t s = {};
         for (unsigned l = 0; l < LANES; l++) {
           const unsigned r = m * Q + part * LANES + l;
-          if (r < rows) s.v[l] = side[(size_t)t * rows + r];
+          if (r >= rows) continue;
+          if (rope) {
+            const unsigned pair = ((row_start + r) % head_dim) / 2;
+            s.v[l] = rope[((size_t)pos[t] * (head_dim / 2) + pair) * 2 + (l % 2)];
+          } else {
+            s.v[l] = side[(size_t)t * rows + r];
+          }
         }
         side_strm.write(s);
       }
@@ -69,9 +79,8 @@ void run_case(const std::string &path, Checker &chk) {
   hls::stream<vec_t, 4> side_strm("side"), y_strm("y");
   TL_DATAFLOW_BEGIN("dequant_tb");
   TL_PROCESS(feed(acc_strm, tok_strm, side_strm, f.get("acc", tl::vectors::kI32).as<int32_t>(), f.get("amax", tl::vectors::kF32).as<float>(),
-                  f.get("pos", tl::vectors::kU32).as<uint32_t>(), side, rows, tokens));
-  TL_PROCESS(dequant(acc_strm, tok_strm, side_strm, rope, rows, f.scalar_u32("row_start"), f.scalar_u32("head_dim"), tokens, mode,
-                     f.scalar_u32("activation"), f.scalar_f32("w_s"), y_strm));
+                  f.get("pos", tl::vectors::kU32).as<uint32_t>(), side, rope, rows, f.scalar_u32("row_start"), f.scalar_u32("head_dim"), tokens));
+  TL_PROCESS(dequant(acc_strm, tok_strm, side_strm, rows, tokens, mode, f.scalar_u32("activation"), f.scalar_f32("w_s"), y_strm));
   TL_PROCESS(check(y_strm, f.get("y", tl::vectors::kF32).as<float>(), rows, tokens, chk));
   TL_DATAFLOW_END();
   chk.end_case();

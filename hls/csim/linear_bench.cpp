@@ -47,7 +47,7 @@ void collect_chunks(hls::stream<act_chunk_t> &s, std::vector<act_chunk_t> &out, 
 void replay_chunks(hls::stream<act_chunk_t> &s, const std::vector<act_chunk_t> &chunks) {
   for (const act_chunk_t &c : chunks) s.write(c);
 }
-void feed_token(hls::stream<dq_token_t> &s, float amax) { s.write(dq_token_t{amax, 0}); }
+void feed_token(hls::stream<dq_token_t> &s, float amax) { s.write(dq_token_t{amax}); }
 void drain(hls::stream<vec_t> &s, unsigned rows, std::vector<float> &y, unsigned row_start) {
   for (unsigned m = 0; m < ceil_div(rows, Q) * (Q / LANES); m++) {
     const vec_t v = s.read();
@@ -124,7 +124,7 @@ int main(int argc, char **argv) {
           if (compute) {
             TL_PROCESS(replay_chunks(act, act_chunks));
             TL_PROCESS(feed_token(dtok, amax));
-            TL_PROCESS(dequant(acc, dtok, side, nullptr, crows, row_start, 128, 1, DQ_PLAIN, 0, 0.5f, out));
+            TL_PROCESS(dequant(acc, dtok, side, crows, 1, DQ_PLAIN, 0, 0.5f, out));
             TL_PROCESS(drain(out, crows, y, row_start));
           }
           TL_PROCESS(tlmm_engine_hls(load, call % 2, lrows, chunks, w, compute, (call + 1) % 2, lin.cols, crows, 1, act, acc, cycles, status));

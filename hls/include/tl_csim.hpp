@@ -2,14 +2,21 @@
 // (loop entries x pipeline depth + iterations x II = cycles; hls/README.md). Compiled away for
 // synthesis.
 //
-//   TL_LOOP("tlmm.LOOKUP", trip);   // at the loop's entry: one entry, `trip` iterations
+//   TL_LOOP("tlmm.LOOKUP", trip);                  // at the loop's entry: one entry, `trip` iterations
+//   TL_PIPELINE("rmsmax.WRITE", trip, ii, depth);  // the same, and depth + trip * ii modelled cycles
+//   TL_CYCLES(n);                                  // n modelled cycles (a unit with its own formula)
 //
-// Names are "<unit>.<LOOP_LABEL>", the label the loop carries in the source.
+// Names are "<unit>.<LOOP_LABEL>", the label the loop carries in the source. Modelled cycles add
+// up in the running dataflow process (or in the sequential code outside any region); a dataflow
+// region lasts as long as its slowest process (tl_stream.hpp), which is what its RTL does when
+// every FIFO is deep enough to keep the processes overlapped.
 #ifndef TL_CSIM_HPP
 #define TL_CSIM_HPP
 
 #ifdef __SYNTHESIS__
 #define TL_LOOP(name, trip)
+#define TL_PIPELINE(name, trip, ii, depth)
+#define TL_CYCLES(n)
 #define TL_CSIM_UNROLL
 #else
 
@@ -43,6 +50,17 @@ inline LoopCounter &loop_counter(const char *name) {
   return *loop_counters().back();
 }
 
+// Where modelled cycles go: the running dataflow process's tally, or the sequential tally (the
+// stream scheduler switches it when it resumes a process).
+inline uint64_t &sequential_cycles() {
+  static uint64_t c = 0;
+  return c;
+}
+inline uint64_t *&cycle_tally() {
+  static uint64_t *t = &sequential_cycles();
+  return t;
+}
+
 inline void reset_loop_counters() {
   for (LoopCounter *c : loop_counters()) c->entries = c->iterations = 0;
 }
@@ -68,6 +86,14 @@ inline void print_loop_counters(FILE *f) {
     tl_loop_counter_.entries++;                                                       \
     tl_loop_counter_.iterations += (uint64_t)(trip);                                  \
   } while (0)
+
+#define TL_PIPELINE(name, trip, ii, depth)                                                      \
+  do {                                                                                          \
+    TL_LOOP(name, trip);                                                                        \
+    *::tl::csim::cycle_tally() += (uint64_t)(depth) + (uint64_t)(trip) * (uint64_t)(ii);        \
+  } while (0)
+
+#define TL_CYCLES(n) (*::tl::csim::cycle_tally() += (uint64_t)(n))
 
 #endif  // __SYNTHESIS__
 #endif  // TL_CSIM_HPP

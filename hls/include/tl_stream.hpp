@@ -42,6 +42,8 @@
 #include <string>
 #include <vector>
 
+#include "tl_csim.hpp"
+
 // Context switch between coroutines. glibc's swapcontext saves and restores the signal mask
 // with a system call on every switch (microseconds here); on x86-64 a six-register switch does
 // the same job in nanoseconds, so the C simulation can afford word-sized FIFOs. Elsewhere the
@@ -94,6 +96,12 @@ class StreamBase {
 
 class Region;
 
+// Called when a region joined from the main program ends (the cycle report reads its processes).
+inline std::function<void(const Region &)> &region_observer() {
+  static std::function<void(const Region &)> f;
+  return f;
+}
+
 struct Process {
   enum State { kReady, kWaitRead, kWaitWrite, kJoining, kDone };
   std::string name;
@@ -109,6 +117,7 @@ struct Process {
 #endif
   void *stack = nullptr;
   size_t stack_bytes = 0;
+  uint64_t cycles = 0; // modelled cycles of this process (TL_PIPELINE, TL_CYCLES)
 };
 
 // The global coroutine scheduler. The first region joined from the main program runs the loop;
@@ -255,6 +264,14 @@ class Region {
       if (p->state != Process::kDone) return false;
     return true;
   }
+  // Modelled cycles of the region: its slowest process (the processes overlap).
+  uint64_t cycles() const {
+    uint64_t c = 0;
+    for (const Process *p : procs_)
+      if (p->cycles > c) c = p->cycles;
+    return c;
+  }
+  const std::vector<Process *> &processes() const { return procs_; }
   const std::string &name() const { return name_; }
 
  private:
@@ -301,6 +318,7 @@ inline void Scheduler::join(Region *r) {
     while (!r->finished()) yield();
     current_->state = Process::kReady;
     current_->joining = nullptr;
+    current_->cycles += r->cycles();
     return;
   }
   if (looping_) fail("a dataflow region was joined from outside the running schedule");
@@ -311,13 +329,17 @@ inline void Scheduler::join(Region *r) {
       Process *p = all_[i];
       if (p->state == Process::kDone || !runnable(p)) continue;
       current_ = p;
+      cycle_tally() = &p->cycles;
       resume(p);
       current_ = nullptr;
+      cycle_tally() = &sequential_cycles();
       ran = true;
     }
     if (!ran && !r->finished()) deadlock();
   }
   looping_ = false;
+  sequential_cycles() += r->cycles();
+  if (region_observer()) region_observer()(*r);
 }
 
 }  // namespace csim

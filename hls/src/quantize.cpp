@@ -3,8 +3,12 @@
 #include "quantize.hpp"
 
 #include "tl_numerics.h"
+#include "tl_tap.hpp"
 
 namespace tl {
+
+// Assumed pipeline depth (checked by csynth): multiply, round, clamp, the gearbox.
+constexpr unsigned QUANTIZE_DEPTH = 8;
 
 void quantize(hls::stream<float> &amax_strm, hls::stream<vec_t> &x_strm, unsigned k, unsigned tokens, hls::stream<act_chunk_t> &act_strm) {
   const unsigned beats = ceil_div(k, LANES);
@@ -15,7 +19,7 @@ TOKENS:
     const float s = tl_quant_multiplier(amax_strm.read());
     act_chunk_t chunk = 0;
     unsigned fill = 0, sent = 0;
-    TL_LOOP("quantize.BEATS", beats);
+    TL_PIPELINE("quantize.BEATS", beats, 1, QUANTIZE_DEPTH);
   BEATS:
     for (unsigned b = 0; b < beats; b++) {
 #pragma HLS loop_tripcount max = hw::K_MAX_PADDED / LANES
@@ -26,6 +30,7 @@ TOKENS:
         const bool real = b * LANES + j < k;
         const int8_t q = real ? tl_quantize(x.v[j], s) : (int8_t)0;
         if (real) {
+          TL_TAP(TAP_IN, t, b * LANES + j, k, q);
           chunk.range(8 * fill + 7, 8 * fill) = (uint8_t)q;
           if (++fill == CHUNK) {
             act_strm.write(chunk);

@@ -9,6 +9,10 @@ namespace tl {
 
 static_assert(TL_REDUCTION_LANES % LANES == 0, "a beat's elements fall into distinct reduction lanes");
 
+// Assumed pipeline depths (checked by csynth): compare; ldexp, multiply, 16-lane add; ldexp and two
+// multiplies, compare; the stream write.
+constexpr unsigned RMSMAX_READ_DEPTH = 3, RMSMAX_SUM_DEPTH = 12, RMSMAX_NORMALISE_DEPTH = 12, RMSMAX_WRITE_DEPTH = 2;
+
 void rmsmax(hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm, unsigned n, unsigned tokens, bool with_norm, float eps,
             hls::stream<float> &amax_strm, hls::stream<vec_t> &y_strm) {
   static vec_t w[MAX_VECTOR_BEATS];
@@ -27,7 +31,7 @@ void rmsmax(hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm, unsigned n, 
 TOKENS:
   for (unsigned t = 0; t < tokens; t++) {
 #pragma HLS loop_tripcount max = hw::MAX_TOKENS
-    TL_LOOP("rmsmax.READ_MAX", beats);
+    TL_PIPELINE("rmsmax.READ_MAX", beats, 1, RMSMAX_READ_DEPTH);
     float xmax = 0.0f;
   READ_MAX:
     for (unsigned b = 0; b < beats; b++) {
@@ -47,7 +51,7 @@ TOKENS:
       const int e = tl_rmsmax_exponent(xmax);
       tl_lanes16 lanes;
       tl_lanes16_init(&lanes);
-      TL_LOOP("rmsmax.SUM_SQUARES", beats);
+      TL_PIPELINE("rmsmax.SUM_SQUARES", beats, 1, RMSMAX_SUM_DEPTH);
     SUM_SQUARES:
       for (unsigned b = 0; b < beats; b++) {
 #pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
@@ -61,7 +65,7 @@ TOKENS:
       }
       const float r = tl_rmsmax_factor(tl_lanes16_combine(&lanes), inv_n, eps, e);
       amax = 0.0f;
-      TL_LOOP("rmsmax.NORMALISE", beats);
+      TL_PIPELINE("rmsmax.NORMALISE", beats, 1, RMSMAX_NORMALISE_DEPTH);
     NORMALISE:
       for (unsigned b = 0; b < beats; b++) {
 #pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
@@ -76,7 +80,7 @@ TOKENS:
       }
     }
     amax_strm.write(amax);
-    TL_LOOP("rmsmax.WRITE", beats);
+    TL_PIPELINE("rmsmax.WRITE", beats, 1, RMSMAX_WRITE_DEPTH);
   WRITE:
     for (unsigned b = 0; b < beats; b++) {
 #pragma HLS loop_tripcount max = MAX_VECTOR_BEATS

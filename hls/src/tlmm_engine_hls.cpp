@@ -37,6 +37,7 @@ bool load_fits(unsigned rows, unsigned chunks, unsigned buf) {
 void weight_writer(hls::stream<beat_t> &w, unsigned rows, unsigned chunks, unsigned buf) {
   const unsigned beats = ceil_div(rows * chunks * VB, BB);
   const unsigned vectors = rows * chunks;
+  TL_CYCLES(beats + 3); // one beat per cycle; the gearbox and the URAM write latency
   const unsigned rpb = ceil_div(rows, BANKS);
   TL_LOOP("tlmm_engine.WRITE_BEATS", beats);
   unsigned row = 0, chunk_word = 0, emitted = 0;
@@ -182,6 +183,7 @@ void run_compute(hls::stream<act_chunk_t> &act, hls::stream<acc_beat_t> &acc, un
                  uint32_t &cycles) {
   refused = !compute_fits(k, rows, tokens, buf);
   cycles = refused ? 3 : tlmm_core(act, acc, k, rows, tokens, buf);
+  TL_CYCLES(cycles);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@ namespace tl {
 
 void weight_fetch(const lane_word_t *w0, const lane_word_t *w1, const lane_word_t *w2, const lane_word_t *w3,
                   const uint64_t lane_offset[hw::WEIGHT_PORTS], unsigned beats, hls::stream<beat_t> &w) {
-  TL_LOOP("weight_loader.FETCH", beats);
+  TL_PIPELINE("weight_loader.FETCH", beats, 1, hw::DDR_FIRST_BEAT_CYCLES);
 FETCH:
   for (unsigned b = 0; b < beats; b++) {
 #pragma HLS loop_tripcount max = hw::WORDS_PER_BANK_PER_BUFFER * hw::BANKS * hw::VECTOR_BITS / hw::BEAT_BITS

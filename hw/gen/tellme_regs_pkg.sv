@@ -5,7 +5,7 @@
 
 package tellme_regs_pkg;
 
-  localparam int unsigned RegmapVersion = 1;
+  localparam int unsigned RegmapVersion = 2;
   localparam int unsigned RegAddrBits = 12;
 
   localparam logic [11:0] RegCtrl = 12'h0;  // block, 32-bit uint: Vitis block protocol (ap_ctrl_hs).
@@ -13,12 +13,12 @@ package tellme_regs_pkg;
   localparam logic [11:0] RegIer = 12'h8;  // block, 32-bit uint: Interrupt enable.
   localparam logic [11:0] RegIsr = 12'hc;  // block, 32-bit uint: Interrupt status (a write of 1 clears a bit).
   localparam logic [11:0] RegCommand = 12'h20;  // in, 32-bit enum command: What this call does.
-  localparam logic [11:0] RegNTokens = 12'h28;  // in, 32-bit uint: Tokens of this pass: prefill and verify N (1 .. context); decode 1; set_kv_length ignores it.
-  localparam logic [11:0] RegKvPosition = 12'h30;  // in, 32-bit uint: verify: position L of the first draft token; set_kv_length: the new KV length. Ignored by prefill and decode, which append at kv_length.
+  localparam logic [11:0] RegNTokens = 12'h28;  // in, 32-bit uint: Tokens of this pass: prefill N (1 .. context; at most 16 with flags.all_positions); verify 1 .. 16 (VERIFY_MAX_TOKENS, docs/accelerator.md: head.out holds 16 records); decode 1; set_kv_length ignores it.
+  localparam logic [11:0] RegKvPosition = 12'h30;  // in, 32-bit uint: L: tokens already in the KV cache (positions 0 .. L - 1); every pass runs positions L .. L + n_tokens - 1 and writes their keys and values there.
   localparam logic [11:0] RegLayerCount = 12'h38;  // in, 32-bit uint: Layers this call runs, from layer 0: the model's layers for a normal pass; fewer stop early (traces, bring-up), and then the final norm and the head do not run.
   localparam logic [11:0] RegFlags = 12'h40;  // in, 32-bit flags: Options of this call.
   localparam logic [11:0] RegStatus = 12'h48;  // out, 32-bit flags: Errors of the last call; 0 when it ran. A call with an error does nothing else and leaves kv_length unchanged.
-  localparam logic [11:0] RegKvLength = 12'h50;  // out, 32-bit uint: Positions held in the KV cache after the call (the accelerator keeps it between calls; set_kv_length changes it).
+  localparam logic [11:0] RegKvLength = 12'h50;  // out, 32-bit uint: kv_position + n_tokens after a pass (kv_position after set_kv_length): the L of the next pass.
   localparam logic [11:0] RegTokensDone = 12'h58;  // out, 32-bit uint: Tokens the last call processed (0 after an error).
   localparam logic [11:0] RegCycles = 12'h60;  // out, 64-bit uint: Clock cycles the last call took, from ap_start to ap_done.
   localparam logic [11:0] RegBuildHash = 12'h70;  // out, 64-bit hash: The first 64 bits (16 hex digits, big-endian) of the hardware build's sha256 (docs/layout.md §1): the firmware refuses an image built for another build.
@@ -36,7 +36,9 @@ package tellme_regs_pkg;
   localparam logic [11:0] RegRmsEps = 12'h150;  // in, 32-bit f32: binary32 bits of f32(rms_norm_eps).
   localparam logic [11:0] RegDdrAct = 12'h200;  // m_axi base of bundle act, 64-bit addr: Base address of the DDR window as seen by the activation bundle (norm weights, RoPE table, scratch).
   localparam logic [11:0] RegDdrKv = 12'h210;  // m_axi base of bundle kv, 64-bit addr: Base address of the DDR window as seen by the KV-cache bundle.
-  localparam logic [11:0] RegDdrHead = 12'h220;  // m_axi base of bundle head, 64-bit addr: Base address of the DDR window as seen by the LM-head bundle (head weights, row scales, logits).
+  localparam logic [11:0] RegDdrHead = 12'h220;  // m_axi base of bundle head, 64-bit addr: Base address of the DDR window as seen by the LM-head bundle (head weights, row scales).
+  localparam logic [11:0] RegDdrSide = 12'h230;  // m_axi base of bundle act, 64-bit addr: Base address of the DDR window for the activation bundle's second reader (the residual or up rows a linear combines with its output, the RoPE table); the same window base as ddr_act.
+  localparam logic [11:0] RegDdrOut = 12'h240;  // m_axi base of bundle act, 64-bit addr: Base address of the DDR window for the activation bundle's writer (scratch, KV cache, head.out); the same window base as ddr_act.
   localparam logic [11:0] RegDdrW0 = 12'h400;  // m_axi base of bundle w0, 64-bit addr: Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
   localparam logic [11:0] RegDdrW1 = 12'h410;  // m_axi base of bundle w1, 64-bit addr: Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
   localparam logic [11:0] RegDdrW2 = 12'h420;  // m_axi base of bundle w2, 64-bit addr: Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
@@ -77,14 +79,15 @@ package tellme_regs_pkg;
   localparam logic [11:0] RegRopeOffset = 12'h640;  // in, 64-bit addr: Offset of the RoPE table (binary32 [context][head_dim/2][cos, sin]).
   localparam logic [11:0] RegKvKOffset = 12'h650;  // in, 64-bit addr: Offset of kv.k ([layers][context][kv_heads·head_dim], the build's KV format).
   localparam logic [11:0] RegKvVOffset = 12'h660;  // in, 64-bit addr: Offset of kv.v.
-  localparam logic [11:0] RegResidualOffset = 12'h670;  // in, 64-bit addr: Offset of scratch.residual ([context][hidden]): the firmware writes the embedded tokens of a pass at their positions' rows.
+  localparam logic [11:0] RegResidualOffset = 12'h670;  // in, 64-bit addr: Offset of scratch.residual ([context][hidden]): the firmware writes the n_tokens embedded tokens of a pass into rows 0 .. n_tokens - 1.
   localparam logic [11:0] RegAct0Offset = 12'h680;  // in, 64-bit addr: Offset of scratch.act0.
   localparam logic [11:0] RegAct1Offset = 12'h690;  // in, 64-bit addr: Offset of scratch.act1.
   localparam logic [11:0] RegQOffset = 12'h6a0;  // in, 64-bit addr: Offset of scratch.q.
   localparam logic [11:0] RegAmaxOffset = 12'h6b0;  // in, 64-bit addr: Offset of scratch.amax.
   localparam logic [11:0] RegLmHeadWeightOffset = 12'h6c0;  // in, 64-bit addr: Offset of lm_head.weight (int8 [vocab][hidden]).
   localparam logic [11:0] RegLmHeadScaleOffset = 12'h6d0;  // in, 64-bit addr: Offset of lm_head.scale (binary32 [vocab]).
-  localparam logic [11:0] RegLogitsOffset = 12'h6e0;  // in, 64-bit addr: Offset of logits (binary32 [vocab], fabric LM head).
+  localparam logic [11:0] RegLogitsOffset = 12'h6e0;  // in, 64-bit addr: Offset of the head's output (the DDR region logits, docs/accelerator.md §2 head.out): one record per head position of the pass, in position order, 16 of them at most.
+  localparam logic [11:0] RegQScaleOffset = 12'h6f0;  // in, 64-bit addr: Offset of scratch.q_scale (binary32 [context][heads], kv_format int8).
   localparam logic [11:0] RegLinearOffset = 12'h700;  // array of 8, 32-bit addr: Per linear (linear enum): offset of its tile 0, lane 0 weight region from the layer's first weight region.
   localparam int unsigned RegLinearOffsetCount = 8;
   localparam logic [11:0] RegLinearLaneStride = 12'h720;  // array of 8, 32-bit addr: Per linear: bytes from lane p's region to lane p+1's within every tile but the last.
@@ -95,6 +98,8 @@ package tellme_regs_pkg;
   localparam int unsigned RegLinearTileRowsCount = 8;
   localparam logic [11:0] RegLinearLastLaneStride = 12'h7a0;  // array of 8, 32-bit addr: Per linear: bytes from lane p's region to lane p+1's within the last tile (fewer rows, smaller regions).
   localparam int unsigned RegLinearLastLaneStrideCount = 8;
+  localparam logic [11:0] RegKvKScaleOffset = 12'h7c0;  // in, 64-bit addr: Offset of kv.k_scale (binary32 [layers][context][kv_heads], kv_format int8).
+  localparam logic [11:0] RegKvVScaleOffset = 12'h7d0;  // in, 64-bit addr: Offset of kv.v_scale (binary32 [layers][context][kv_heads], kv_format int8).
   localparam logic [11:0] RegNormRoleOffset = 12'h780;  // array of 4, 32-bit addr: Per norm role (norm_role enum): offset of its region from the layer's first norm region (unused roles: 0).
   localparam int unsigned RegNormRoleOffsetCount = 4;
   localparam logic [11:0] RegWeightScale = 12'h800;  // array of 512, 32-bit f32: binary32 bits of w_s, index layer·8 + linear (numerics §4.3; the manifest's matrices[].scale_bits): 64 layers of 8 linears.
@@ -112,12 +117,13 @@ package tellme_regs_pkg;
   localparam int unsigned IsrReadyBit = 1;  // ap_ready interrupt pending
   localparam int unsigned FlagsAllPositionsBit = 0;  // prefill: run the final norm and the head for every position (verify always does), not only the last
   localparam int unsigned StatusBadCommandBit = 0;  // command is not one of the command enum
-  localparam int unsigned StatusShapeOverMaximaBit = 1;  // a shape register exceeds the build's synthesised maxima, or is inconsistent (heads not a multiple of kv_heads, odd head_dim, zero)
+  localparam int unsigned StatusShapeOverMaximaBit = 1;  // a shape register exceeds the build's synthesised maxima, or is inconsistent (zero, heads not a multiple of kv_heads, head_dim or hidden not a multiple of 4: int8 rows are read as 32-bit words)
   localparam int unsigned StatusContextOverflowBit = 2;  // the pass would write a position >= context (never wrapped)
-  localparam int unsigned StatusBadTokenCountBit = 3;  // n_tokens is 0, or decode with n_tokens != 1
-  localparam int unsigned StatusBadKvPositionBit = 4;  // verify or set_kv_length with kv_position > kv_length
+  localparam int unsigned StatusBadTokenCountBit = 3;  // n_tokens is 0, decode with n_tokens != 1, or more head positions than head.out holds (verify, or prefill with flags.all_positions, with n_tokens > 16)
+  localparam int unsigned StatusBadKvPositionBit = 4;  // kv_position >= context (no position left to run)
   localparam int unsigned StatusBadLayerCountBit = 5;  // layer_count is 0 or larger than layers
   localparam int unsigned StatusMisalignedBit = 6;  // a DDR base or offset is not aligned to 4 KiB
+  localparam int unsigned StatusBadTilingBit = 7;  // a linear's tiles (linear_tile_rows) do not fit the build's weight buffer or TLMM engine (zero rows, more than max_tile_rows, or more words than a buffer half holds)
 
   // What one call does (docs/registers.md §2). 0 is not a command, so a register left at reset value never starts work.
   typedef enum logic [31:0] {

@@ -20,7 +20,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['layout', 'testmodels', 'reference', 'hwgen', 'gguf'],
   ['image'],
   ['golden', 'plan'],
-  ['eval', 'device', 'verify', 'trace'],
+  ['trace'],
+  ['eval', 'device', 'verify'],
   ['cli'],
 ];
 
@@ -102,7 +103,7 @@ describe('host/src layering', () => {
     expect(v).toHaveLength(5);
     expect(v[0]).toContain('image, layer 6 -> golden, layer 7');
     expect(v[1]).toContain('golden, layer 7 -> plan, layer 7');
-    expect(v[2]).toContain('numerics, layer 2 -> cli, layer 9');
+    expect(v[2]).toContain('numerics, layer 2 -> cli, layer 10');
     expect(v[3]).toContain('quant, layer 3 -> checkpoint, layer 4');
     expect(v[4]).toContain("folder 'newthing' is not in the layer table");
     // Downward and same-folder imports pass.

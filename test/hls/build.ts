@@ -46,9 +46,12 @@ export function tempDir(prefix: string): string {
  * Build a driver from a copy of hls/ in which `edit` changed one file: the planted-fault tests
  * (a one-bit change in the arithmetic must make conformance fail). Returns the executable.
  */
-export async function buildMutant(driver: string, file: string, from: string, to: string): Promise<string> {
+export async function buildMutant(driver: string, file: string, from: string, to: string, opts: { reuseObjects?: boolean } = {}): Promise<string> {
   const dir = tempDir('mutant');
-  fs.cpSync(path.join(ROOT, 'hls'), path.join(dir, 'hls'), { recursive: true });
+  // reuseObjects: start from the project's objects of the whole-accelerator library, timestamps
+  // kept, so make rebuilds only what the changed file reaches (its object and the links).
+  fs.cpSync(path.join(ROOT, 'hls'), path.join(dir, 'hls'), { recursive: true, preserveTimestamps: opts.reuseObjects === true });
+  if (opts.reuseObjects) fs.cpSync(path.join(ROOT, 'build', 'hls', 'lib'), path.join(dir, 'build', 'hls', 'lib'), { recursive: true, preserveTimestamps: true });
   const target = path.join(dir, 'hls', file);
   const text = fs.readFileSync(target, 'utf8');
   const count = text.split(from).length - 1;

@@ -64,6 +64,20 @@ constexpr unsigned BANK_DIV_MUL = 1u;  // ceil(rows / banks) by multiply and shi
 constexpr unsigned BANK_DIV_SHIFT = 3u;  // see bank_div_mul
 constexpr unsigned LOADER_VECTORS_PER_CYCLE = 0u;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
 
+// Attention and LM head (docs/numerics.md §8.3, §9; docs/accelerator.md)
+constexpr bool KV_INT8 = false;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
+constexpr bool LM_HEAD_FABRIC = false;  // the LM head runs on the fabric (else the fabric returns the final norm output)
+constexpr bool LM_HEAD_SHORTLIST = false;  // the ternary shortlist head (numerics §9.2); else the int8 head (§9.1)
+constexpr unsigned SHORTLIST_K = 256u;  // K of the shortlist head
+constexpr unsigned HEAD_POSITIONS = 16u;  // records of head.out: most head positions of one call (verify tokens, or prefill with every position)
+constexpr unsigned ATTENTION_PES = 8u;  // queries the attention unit takes per pass over the keys
+constexpr unsigned INT8_QK_MACS = 128u;  // int8 q.k products per cycle
+constexpr unsigned INT8_VALUE_LANES = 128u;  // exact value-sum lanes (u_j x v8) per cycle
+constexpr unsigned SOFTMAX_LANES = 2u;  // binary32 score/exp pipelines
+constexpr unsigned INT8_GROUP_HEADS = 4u;  // query heads sharing one read of a KV head
+constexpr unsigned HEAD_MACS = 64u;  // int8 MACs per cycle of the fabric LM head
+constexpr unsigned DDR_FIRST_BEAT_CYCLES = 100u;  // assumed cycles from a DDR read request to its first beat (the C simulation's cycle report)
+
 // Synthesised maxima (run-time model shapes up to these)
 constexpr unsigned MAX_HIDDEN = 1536u;  // hidden size
 constexpr unsigned MAX_FFN = 4096u;  // FFN (intermediate) size

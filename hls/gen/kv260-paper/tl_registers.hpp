@@ -11,7 +11,7 @@
 
 namespace tl_regs {
 
-constexpr unsigned REGMAP_VERSION = 1u;
+constexpr unsigned REGMAP_VERSION = 2u;
 constexpr unsigned WEIGHT_PORTS = 3u;  // ddr_w0 .. ddr_w2 on this build
 
 constexpr unsigned CTRL_OFFSET = 0x000u;  // block, 32-bit uint: Vitis block protocol (ap_ctrl_hs).
@@ -19,12 +19,12 @@ constexpr unsigned GIE_OFFSET = 0x004u;  // block, 32-bit uint: Global interrupt
 constexpr unsigned IER_OFFSET = 0x008u;  // block, 32-bit uint: Interrupt enable.
 constexpr unsigned ISR_OFFSET = 0x00cu;  // block, 32-bit uint: Interrupt status (a write of 1 clears a bit).
 constexpr unsigned COMMAND_OFFSET = 0x020u;  // in, 32-bit enum command: What this call does.
-constexpr unsigned N_TOKENS_OFFSET = 0x028u;  // in, 32-bit uint: Tokens of this pass: prefill and verify N (1 .. context); decode 1; set_kv_length ignores it.
-constexpr unsigned KV_POSITION_OFFSET = 0x030u;  // in, 32-bit uint: verify: position L of the first draft token; set_kv_length: the new KV length. Ignored by prefill and decode, which append at kv_length.
+constexpr unsigned N_TOKENS_OFFSET = 0x028u;  // in, 32-bit uint: Tokens of this pass: prefill N (1 .. context; at most 16 with flags.all_positions); verify 1 .. 16 (VERIFY_MAX_TOKENS, docs/accelerator.md: head.out holds 16 records); decode 1; set_kv_length ignores it.
+constexpr unsigned KV_POSITION_OFFSET = 0x030u;  // in, 32-bit uint: L: tokens already in the KV cache (positions 0 .. L - 1); every pass runs positions L .. L + n_tokens - 1 and writes their keys and values there.
 constexpr unsigned LAYER_COUNT_OFFSET = 0x038u;  // in, 32-bit uint: Layers this call runs, from layer 0: the model's layers for a normal pass; fewer stop early (traces, bring-up), and then the final norm and the head do not run.
 constexpr unsigned FLAGS_OFFSET = 0x040u;  // in, 32-bit flags: Options of this call.
 constexpr unsigned STATUS_OFFSET = 0x048u;  // out, 32-bit flags: Errors of the last call; 0 when it ran. A call with an error does nothing else and leaves kv_length unchanged.
-constexpr unsigned KV_LENGTH_OFFSET = 0x050u;  // out, 32-bit uint: Positions held in the KV cache after the call (the accelerator keeps it between calls; set_kv_length changes it).
+constexpr unsigned KV_LENGTH_OFFSET = 0x050u;  // out, 32-bit uint: kv_position + n_tokens after a pass (kv_position after set_kv_length): the L of the next pass.
 constexpr unsigned TOKENS_DONE_OFFSET = 0x058u;  // out, 32-bit uint: Tokens the last call processed (0 after an error).
 constexpr unsigned CYCLES_OFFSET = 0x060u;  // out, 64-bit uint: Clock cycles the last call took, from ap_start to ap_done.
 constexpr unsigned BUILD_HASH_OFFSET = 0x070u;  // out, 64-bit hash: The first 64 bits (16 hex digits, big-endian) of the hardware build's sha256 (docs/layout.md §1): the firmware refuses an image built for another build.
@@ -42,7 +42,9 @@ constexpr unsigned SUB_NORMS_OFFSET = 0x148u;  // in, 32-bit uint: 1: the model 
 constexpr unsigned RMS_EPS_OFFSET = 0x150u;  // in, 32-bit f32: binary32 bits of f32(rms_norm_eps).
 constexpr unsigned DDR_ACT_OFFSET = 0x200u;  // m_axi base of bundle act, 64-bit addr: Base address of the DDR window as seen by the activation bundle (norm weights, RoPE table, scratch).
 constexpr unsigned DDR_KV_OFFSET = 0x210u;  // m_axi base of bundle kv, 64-bit addr: Base address of the DDR window as seen by the KV-cache bundle.
-constexpr unsigned DDR_HEAD_OFFSET = 0x220u;  // m_axi base of bundle head, 64-bit addr: Base address of the DDR window as seen by the LM-head bundle (head weights, row scales, logits).
+constexpr unsigned DDR_HEAD_OFFSET = 0x220u;  // m_axi base of bundle head, 64-bit addr: Base address of the DDR window as seen by the LM-head bundle (head weights, row scales).
+constexpr unsigned DDR_SIDE_OFFSET = 0x230u;  // m_axi base of bundle act, 64-bit addr: Base address of the DDR window for the activation bundle's second reader (the residual or up rows a linear combines with its output, the RoPE table); the same window base as ddr_act.
+constexpr unsigned DDR_OUT_OFFSET = 0x240u;  // m_axi base of bundle act, 64-bit addr: Base address of the DDR window for the activation bundle's writer (scratch, KV cache, head.out); the same window base as ddr_act.
 constexpr unsigned DDR_W0_OFFSET = 0x400u;  // m_axi base of bundle w0, 64-bit addr: Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
 constexpr unsigned DDR_W1_OFFSET = 0x410u;  // m_axi base of bundle w1, 64-bit addr: Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
 constexpr unsigned DDR_W2_OFFSET = 0x420u;  // m_axi base of bundle w2, 64-bit addr: Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
@@ -54,14 +56,15 @@ constexpr unsigned NORM_FINAL_OFFSET_OFFSET = 0x630u;  // in, 64-bit addr: Offse
 constexpr unsigned ROPE_OFFSET_OFFSET = 0x640u;  // in, 64-bit addr: Offset of the RoPE table (binary32 [context][head_dim/2][cos, sin]).
 constexpr unsigned KV_K_OFFSET_OFFSET = 0x650u;  // in, 64-bit addr: Offset of kv.k ([layers][context][kv_heads·head_dim], the build's KV format).
 constexpr unsigned KV_V_OFFSET_OFFSET = 0x660u;  // in, 64-bit addr: Offset of kv.v.
-constexpr unsigned RESIDUAL_OFFSET_OFFSET = 0x670u;  // in, 64-bit addr: Offset of scratch.residual ([context][hidden]): the firmware writes the embedded tokens of a pass at their positions' rows.
+constexpr unsigned RESIDUAL_OFFSET_OFFSET = 0x670u;  // in, 64-bit addr: Offset of scratch.residual ([context][hidden]): the firmware writes the n_tokens embedded tokens of a pass into rows 0 .. n_tokens - 1.
 constexpr unsigned ACT0_OFFSET_OFFSET = 0x680u;  // in, 64-bit addr: Offset of scratch.act0.
 constexpr unsigned ACT1_OFFSET_OFFSET = 0x690u;  // in, 64-bit addr: Offset of scratch.act1.
 constexpr unsigned Q_OFFSET_OFFSET = 0x6a0u;  // in, 64-bit addr: Offset of scratch.q.
 constexpr unsigned AMAX_OFFSET_OFFSET = 0x6b0u;  // in, 64-bit addr: Offset of scratch.amax.
 constexpr unsigned LM_HEAD_WEIGHT_OFFSET_OFFSET = 0x6c0u;  // in, 64-bit addr: Offset of lm_head.weight (int8 [vocab][hidden]).
 constexpr unsigned LM_HEAD_SCALE_OFFSET_OFFSET = 0x6d0u;  // in, 64-bit addr: Offset of lm_head.scale (binary32 [vocab]).
-constexpr unsigned LOGITS_OFFSET_OFFSET = 0x6e0u;  // in, 64-bit addr: Offset of logits (binary32 [vocab], fabric LM head).
+constexpr unsigned LOGITS_OFFSET_OFFSET = 0x6e0u;  // in, 64-bit addr: Offset of the head's output (the DDR region logits, docs/accelerator.md §2 head.out): one record per head position of the pass, in position order, 16 of them at most.
+constexpr unsigned Q_SCALE_OFFSET_OFFSET = 0x6f0u;  // in, 64-bit addr: Offset of scratch.q_scale (binary32 [context][heads], kv_format int8).
 constexpr unsigned LINEAR_OFFSET_OFFSET = 0x700u;  // array of 8, 32-bit addr: Per linear (linear enum): offset of its tile 0, lane 0 weight region from the layer's first weight region.
 constexpr unsigned LINEAR_OFFSET_COUNT = 8u;
 constexpr unsigned LINEAR_LANE_STRIDE_OFFSET = 0x720u;  // array of 8, 32-bit addr: Per linear: bytes from lane p's region to lane p+1's within every tile but the last.
@@ -72,6 +75,8 @@ constexpr unsigned LINEAR_TILE_ROWS_OFFSET = 0x760u;  // array of 8, 32-bit uint
 constexpr unsigned LINEAR_TILE_ROWS_COUNT = 8u;
 constexpr unsigned LINEAR_LAST_LANE_STRIDE_OFFSET = 0x7a0u;  // array of 8, 32-bit addr: Per linear: bytes from lane p's region to lane p+1's within the last tile (fewer rows, smaller regions).
 constexpr unsigned LINEAR_LAST_LANE_STRIDE_COUNT = 8u;
+constexpr unsigned KV_K_SCALE_OFFSET_OFFSET = 0x7c0u;  // in, 64-bit addr: Offset of kv.k_scale (binary32 [layers][context][kv_heads], kv_format int8).
+constexpr unsigned KV_V_SCALE_OFFSET_OFFSET = 0x7d0u;  // in, 64-bit addr: Offset of kv.v_scale (binary32 [layers][context][kv_heads], kv_format int8).
 constexpr unsigned NORM_ROLE_OFFSET_OFFSET = 0x780u;  // array of 4, 32-bit addr: Per norm role (norm_role enum): offset of its region from the layer's first norm region (unused roles: 0).
 constexpr unsigned NORM_ROLE_OFFSET_COUNT = 4u;
 constexpr unsigned WEIGHT_SCALE_OFFSET = 0x800u;  // array of 512, 32-bit f32: binary32 bits of w_s, index layer·8 + linear (numerics §4.3; the manifest's matrices[].scale_bits): 64 layers of 8 linears.
@@ -89,19 +94,20 @@ constexpr unsigned ISR_DONE = 0x00000001u;  // bit 0: ap_done interrupt pending
 constexpr unsigned ISR_READY = 0x00000002u;  // bit 1: ap_ready interrupt pending
 constexpr unsigned FLAGS_ALL_POSITIONS = 0x00000001u;  // bit 0: prefill: run the final norm and the head for every position (verify always does), not only the last
 constexpr unsigned STATUS_BAD_COMMAND = 0x00000001u;  // bit 0: command is not one of the command enum
-constexpr unsigned STATUS_SHAPE_OVER_MAXIMA = 0x00000002u;  // bit 1: a shape register exceeds the build's synthesised maxima, or is inconsistent (heads not a multiple of kv_heads, odd head_dim, zero)
+constexpr unsigned STATUS_SHAPE_OVER_MAXIMA = 0x00000002u;  // bit 1: a shape register exceeds the build's synthesised maxima, or is inconsistent (zero, heads not a multiple of kv_heads, head_dim or hidden not a multiple of 4: int8 rows are read as 32-bit words)
 constexpr unsigned STATUS_CONTEXT_OVERFLOW = 0x00000004u;  // bit 2: the pass would write a position >= context (never wrapped)
-constexpr unsigned STATUS_BAD_TOKEN_COUNT = 0x00000008u;  // bit 3: n_tokens is 0, or decode with n_tokens != 1
-constexpr unsigned STATUS_BAD_KV_POSITION = 0x00000010u;  // bit 4: verify or set_kv_length with kv_position > kv_length
+constexpr unsigned STATUS_BAD_TOKEN_COUNT = 0x00000008u;  // bit 3: n_tokens is 0, decode with n_tokens != 1, or more head positions than head.out holds (verify, or prefill with flags.all_positions, with n_tokens > 16)
+constexpr unsigned STATUS_BAD_KV_POSITION = 0x00000010u;  // bit 4: kv_position >= context (no position left to run)
 constexpr unsigned STATUS_BAD_LAYER_COUNT = 0x00000020u;  // bit 5: layer_count is 0 or larger than layers
 constexpr unsigned STATUS_MISALIGNED = 0x00000040u;  // bit 6: a DDR base or offset is not aligned to 4 KiB
+constexpr unsigned STATUS_BAD_TILING = 0x00000080u;  // bit 7: a linear's tiles (linear_tile_rows) do not fit the build's weight buffer or TLMM engine (zero rows, more than max_tile_rows, or more words than a buffer half holds)
 
 // What one call does (docs/registers.md §2). 0 is not a command, so a register left at reset value never starts work.
 enum command_t : unsigned {
-  COMMAND_PREFILL = 1u,  // prefill n_tokens tokens at positions kv_length .. kv_length + n_tokens - 1 (their embeddings are in scratch.residual at those rows); kv_length grows by n_tokens
-  COMMAND_DECODE = 2u,  // one token at position kv_length through the decode datapath; kv_length grows by 1
-  COMMAND_VERIFY = 3u,  // n_tokens draft tokens at positions kv_position .. kv_position + n_tokens - 1 in one prefill-style pass; the KV cache is cut to kv_position first; the head runs for every draft position; kv_length becomes kv_position + n_tokens
-  COMMAND_SET_KV_LENGTH = 4u,  // set kv_length to kv_position (<= its current value: forget a rejected draft tail, or 0 for a new conversation); nothing else runs
+  COMMAND_PREFILL = 1u,  // prefill n_tokens tokens at positions kv_position .. kv_position + n_tokens - 1 (their embeddings are in scratch.residual rows 0 .. n_tokens - 1); the head runs for the last position (every position with flags.all_positions)
+  COMMAND_DECODE = 2u,  // one token at position kv_position (its embedding in scratch.residual row 0); the head runs for it
+  COMMAND_VERIFY = 3u,  // n_tokens tokens (the last emitted token and its drafts) at positions kv_position .. kv_position + n_tokens - 1 in one pass; the head runs for every position (docs/accelerator.md)
+  COMMAND_SET_KV_LENGTH = 4u,  // nothing runs; kv_length reads back kv_position (the fabric keeps no KV length: the firmware passes it with every pass, so a rollback is free)
 };
 
 // Gate activation of the FFN (docs/numerics.md §3.3).
@@ -160,6 +166,8 @@ enum norm_role_t : unsigned {
   _Pragma("HLS interface mode=s_axilite port=ddr_act offset=0x200 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=ddr_kv offset=0x210 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=ddr_head offset=0x220 bundle=control") \
+  _Pragma("HLS interface mode=s_axilite port=ddr_side offset=0x230 bundle=control") \
+  _Pragma("HLS interface mode=s_axilite port=ddr_out offset=0x240 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=ddr_w0 offset=0x400 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=ddr_w1 offset=0x410 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=ddr_w2 offset=0x420 bundle=control") \
@@ -179,11 +187,14 @@ enum norm_role_t : unsigned {
   _Pragma("HLS interface mode=s_axilite port=lm_head_weight_offset offset=0x6c0 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=lm_head_scale_offset offset=0x6d0 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=logits_offset offset=0x6e0 bundle=control") \
+  _Pragma("HLS interface mode=s_axilite port=q_scale_offset offset=0x6f0 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=linear_offset offset=0x700 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=linear_lane_stride offset=0x720 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=linear_tile_stride offset=0x740 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=linear_tile_rows offset=0x760 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=linear_last_lane_stride offset=0x7a0 bundle=control") \
+  _Pragma("HLS interface mode=s_axilite port=kv_k_scale_offset offset=0x7c0 bundle=control") \
+  _Pragma("HLS interface mode=s_axilite port=kv_v_scale_offset offset=0x7d0 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=norm_role_offset offset=0x780 bundle=control") \
   _Pragma("HLS interface mode=s_axilite port=weight_scale offset=0x800 bundle=control")
 

@@ -9,6 +9,13 @@ import type { HwConfig, HwDerived } from './types.js';
 /** Bits of the fp16 norm weight a paper-packed beat carries. */
 export const PAPER_NORM_BITS = 16;
 
+/**
+ * Head positions one accelerator call can return (docs/accelerator.md: VERIFY_MAX_TOKENS): the
+ * `head.out` region holds this many records, so a verify call (and a prefill with every position's
+ * head) runs at most this many tokens.
+ */
+export const HEAD_OUT_POSITIONS = 16;
+
 /** Reduction length padded to whole index vectors (T*G elements). */
 export function paddedReduction(k: number, chunkElements: number): number {
   return Math.ceil(k / chunkElements) * chunkElements;

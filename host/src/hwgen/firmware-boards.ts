@@ -36,12 +36,12 @@ function paramField(p: HwParam, index: (hw: LoadedHwConfig) => HwParam): CField 
   }
 }
 
-/** Fields the firmware needs beyond the hardware parameters. */
+/**
+ * Fields the firmware needs beyond the hardware parameters (kv_int8, lm_head_shortlist and
+ * shortlist_k are hardware parameters: hwgen/params.ts, "Attention and LM head").
+ */
 const FIRMWARE_FIELDS: CField[] = [
   { name: 'lm_head_on_arm', doc: 'lm_head.placement is arm: the firmware computes the int8 LM head (numerics §9)', decl: 'uint8_t lm_head_on_arm;', init: (hw) => (hw.config.lm_head.placement === 'arm' ? '1' : '0') },
-  { name: 'kv_int8', doc: 'numerics.kv_format is int8 (numerics §8.3); else binary16', decl: 'uint8_t kv_int8;', init: (hw) => (hw.config.numerics.kv_format === 'int8' ? '1' : '0') },
-  { name: 'lm_head_shortlist', doc: 'numerics.lm_head is ternary-shortlist (numerics §9.2); else int8', decl: 'uint8_t lm_head_shortlist;', init: (hw) => (hw.config.numerics.lm_head === 'ternary-shortlist' ? '1' : '0') },
-  { name: 'shortlist_k', doc: 'numerics.shortlist_k', decl: 'uint32_t shortlist_k;', init: (hw) => `${hw.config.numerics.shortlist_k}u` },
   { name: 'ddr_usable_mib', doc: 'memory.ddr_usable_mib: DDR the accelerator and the model may use', decl: 'uint32_t ddr_usable_mib;', init: (hw) => `${hw.config.memory.ddr_usable_mib}u` },
   {
     name: 'register_driven',

@@ -7,7 +7,7 @@
  * parameters there), the C++ header ALL_CAPS (constants).
  */
 import type { LoadedHwConfig } from '../hwconfig/types.js';
-import { PAPER_NORM_BITS } from '../hwconfig/derive.js';
+import { HEAD_OUT_POSITIONS, PAPER_NORM_BITS } from '../hwconfig/derive.js';
 import { TABLE_ENTRIES, ZERO_INDEX } from '../tlmm/encoding.js';
 
 export type HwParamValue = { kind: 'uint'; value: number } | { kind: 'bool'; value: boolean } | { kind: 'string'; value: string } | { kind: 'hex256'; value: string };
@@ -165,6 +165,23 @@ export function hwParams(hw: LoadedHwConfig): HwParamGroup[] {
           uint('loader_vectors_per_cycle', loaderVectorsPerCycle(hw), 'index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)'),
         ];
       })(),
+    },
+    {
+      title: 'Attention and LM head (docs/numerics.md §8.3, §9; docs/accelerator.md)',
+      params: [
+        bool('kv_int8', c.numerics.kv_format === 'int8', 'kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)'),
+        bool('lm_head_fabric', c.lm_head.placement === 'fabric', 'the LM head runs on the fabric (else the fabric returns the final norm output)'),
+        bool('lm_head_shortlist', c.numerics.lm_head === 'ternary-shortlist', 'the ternary shortlist head (numerics §9.2); else the int8 head (§9.1)'),
+        uint('shortlist_k', c.numerics.shortlist_k, 'K of the shortlist head'),
+        uint('head_positions', HEAD_OUT_POSITIONS, 'records of head.out: most head positions of one call (verify tokens, or prefill with every position)'),
+        uint('attention_pes', c.attention.prefill_pes, 'queries the attention unit takes per pass over the keys'),
+        uint('int8_qk_macs', c.attention.int8_qk_macs_per_cycle, 'int8 q.k products per cycle'),
+        uint('int8_value_lanes', c.attention.int8_value_lanes, 'exact value-sum lanes (u_j x v8) per cycle'),
+        uint('softmax_lanes', c.attention.softmax_lanes, 'binary32 score/exp pipelines'),
+        uint('int8_group_heads', c.attention.int8_group_heads, 'query heads sharing one read of a KV head'),
+        uint('head_macs', c.lm_head.fabric_macs_per_cycle, 'int8 MACs per cycle of the fabric LM head'),
+        uint('ddr_first_beat_cycles', c.timing.ddr_first_beat_cycles, 'assumed cycles from a DDR read request to its first beat (the C simulation\'s cycle report)'),
+      ],
     },
     {
       title: 'Synthesised maxima (run-time model shapes up to these)',

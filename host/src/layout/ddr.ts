@@ -7,6 +7,7 @@
  */
 import { TellmeError } from '../errors.js';
 import type { LoadedHwConfig } from '../hwconfig/types.js';
+import { HEAD_OUT_POSITIONS } from '../hwconfig/derive.js';
 import { LAYER_NORM_ROLES, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
 import { beatCount, packLayout, type PackLayout } from './beats.js';
 import type { UramPlan, UramTile } from './uram.js';
@@ -208,7 +209,11 @@ export function planDdr(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, opt
   add({ name: 'lm_head.weight', kind: 'lm_head', size: spec.vocabSize * spec.hiddenSize, dtype: 'int8', shape: [spec.vocabSize, spec.hiddenSize] });
   add({ name: 'lm_head.scale', kind: 'lm_head_scale', size: 4 * spec.vocabSize, dtype: 'fp32', shape: [spec.vocabSize] });
   if (hw.config.lm_head.placement === 'fabric') {
-    add({ name: 'logits', kind: 'logits', size: 4 * spec.vocabSize, dtype: 'fp32', shape: [spec.vocabSize] });
+    // What the fabric head returns (docs/accelerator.md §2): one record per head position, up to
+    // HEAD_OUT_POSITIONS of them; 4 header words, then the logit of every id (int8 head) or K
+    // (id, logit) pairs (ternary shortlist head).
+    const words = 4 + (hw.config.numerics.lm_head === 'ternary-shortlist' ? 2 * Math.min(hw.config.numerics.shortlist_k, spec.vocabSize) : spec.vocabSize);
+    add({ name: 'logits', kind: 'logits', size: 4 * HEAD_OUT_POSITIONS * words, dtype: 'fp32', shape: [HEAD_OUT_POSITIONS, words] });
   }
   const totalBytes = alignUp(off, A);
   const byKind = Object.fromEntries(DDR_KINDS.map((k) => [k, 0])) as Record<DdrKind, number>;

@@ -23,14 +23,14 @@ export interface RegisterValues {
   arrays: Record<string, number[]>;
 }
 
-function region(plan: DdrPlan, name: string): DdrRegion {
+function region(plan: Pick<DdrPlan, 'regions'>, name: string): DdrRegion {
   const r = plan.regions.find((x) => x.name === name);
   if (!r) throw new TellmeError('E_INTERNAL', `DDR plan has no region ${name}`);
   return r;
 }
 
 /** `weightScale(layer, linear)`: the binary32 w_s of a matrix (the manifest's matrices[].scale). */
-export function registerValues(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, ddr: DdrPlan, weightScale: (layer: number, linear: LinearName) => number): RegisterValues {
+export function registerValues(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, ddr: Pick<DdrPlan, 'regions' | 'context'>, weightScale: (layer: number, linear: LinearName) => number): RegisterValues {
   const a = hw.config.architecture;
   if (a.weight_layout !== 'tiled' || a.beat_packing !== 'dense' || a.activation_format !== 'fp32') {
     throw new TellmeError(
@@ -96,7 +96,11 @@ export function registerValues(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPl
     amax_offset: off('scratch.amax'),
     lm_head_weight_offset: off('lm_head.weight'),
     lm_head_scale_offset: off('lm_head.scale'),
-    logits_offset: byName.has('logits') ? off('logits') : 0,
+    // The head's output records (docs/accelerator.md §2): the region is `logits` in the DDR map.
+    logits_offset: byName.has('head.out') ? off('head.out') : byName.has('logits') ? off('logits') : 0,
+    q_scale_offset: byName.has('scratch.q_scale') ? off('scratch.q_scale') : 0,
+    kv_k_scale_offset: byName.has('kv.k_scale') ? off('kv.k_scale') : 0,
+    kv_v_scale_offset: byName.has('kv.v_scale') ? off('kv.v_scale') : 0,
   };
 
   // The formulas must reach every weight and norm region of the plan.

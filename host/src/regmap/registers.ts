@@ -4,7 +4,7 @@
 // Control registers of the TeLLMe accelerator (the HLS top function's s_axilite interface, Vivado IP flow, ap_ctrl_hs). One call of the top runs one command over all its layers; the firmware writes the shape, the DDR map and the command, sets ap_start and waits for ap_done (docs/registers.md).
 // docs/registers.md explains the map.
 
-export const REGMAP_VERSION = 1;
+export const REGMAP_VERSION = 2;
 export const REGMAP_BYTES = 0x1000;
 
 export interface RegisterInfo {
@@ -22,12 +22,12 @@ export const REGISTERS = {
   ier: { offset: 0x008, bits: 32, kind: 'block', count: 1 }, // Interrupt enable.
   isr: { offset: 0x00c, bits: 32, kind: 'block', count: 1 }, // Interrupt status (a write of 1 clears a bit).
   command: { offset: 0x020, bits: 32, kind: 'in', count: 1 }, // What this call does.
-  n_tokens: { offset: 0x028, bits: 32, kind: 'in', count: 1 }, // Tokens of this pass: prefill and verify N (1 .. context); decode 1; set_kv_length ignores it.
-  kv_position: { offset: 0x030, bits: 32, kind: 'in', count: 1 }, // verify: position L of the first draft token; set_kv_length: the new KV length. Ignored by prefill and decode, which append at kv_length.
+  n_tokens: { offset: 0x028, bits: 32, kind: 'in', count: 1 }, // Tokens of this pass: prefill N (1 .. context; at most 16 with flags.all_positions); verify 1 .. 16 (VERIFY_MAX_TOKENS, docs/accelerator.md: head.out holds 16 records); decode 1; set_kv_length ignores it.
+  kv_position: { offset: 0x030, bits: 32, kind: 'in', count: 1 }, // L: tokens already in the KV cache (positions 0 .. L - 1); every pass runs positions L .. L + n_tokens - 1 and writes their keys and values there.
   layer_count: { offset: 0x038, bits: 32, kind: 'in', count: 1 }, // Layers this call runs, from layer 0: the model's layers for a normal pass; fewer stop early (traces, bring-up), and then the final norm and the head do not run.
   flags: { offset: 0x040, bits: 32, kind: 'in', count: 1 }, // Options of this call.
   status: { offset: 0x048, bits: 32, kind: 'out', count: 1 }, // Errors of the last call; 0 when it ran. A call with an error does nothing else and leaves kv_length unchanged.
-  kv_length: { offset: 0x050, bits: 32, kind: 'out', count: 1 }, // Positions held in the KV cache after the call (the accelerator keeps it between calls; set_kv_length changes it).
+  kv_length: { offset: 0x050, bits: 32, kind: 'out', count: 1 }, // kv_position + n_tokens after a pass (kv_position after set_kv_length): the L of the next pass.
   tokens_done: { offset: 0x058, bits: 32, kind: 'out', count: 1 }, // Tokens the last call processed (0 after an error).
   cycles: { offset: 0x060, bits: 64, kind: 'out', count: 1 }, // Clock cycles the last call took, from ap_start to ap_done.
   build_hash: { offset: 0x070, bits: 64, kind: 'out', count: 1 }, // The first 64 bits (16 hex digits, big-endian) of the hardware build's sha256 (docs/layout.md §1): the firmware refuses an image built for another build.
@@ -45,7 +45,9 @@ export const REGISTERS = {
   rms_eps: { offset: 0x150, bits: 32, kind: 'in', count: 1 }, // binary32 bits of f32(rms_norm_eps).
   ddr_act: { offset: 0x200, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window as seen by the activation bundle (norm weights, RoPE table, scratch).
   ddr_kv: { offset: 0x210, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window as seen by the KV-cache bundle.
-  ddr_head: { offset: 0x220, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window as seen by the LM-head bundle (head weights, row scales, logits).
+  ddr_head: { offset: 0x220, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window as seen by the LM-head bundle (head weights, row scales).
+  ddr_side: { offset: 0x230, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window for the activation bundle's second reader (the residual or up rows a linear combines with its output, the RoPE table); the same window base as ddr_act.
+  ddr_out: { offset: 0x240, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window for the activation bundle's writer (scratch, KV cache, head.out); the same window base as ddr_act.
   ddr_w0: { offset: 0x400, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
   ddr_w1: { offset: 0x410, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
   ddr_w2: { offset: 0x420, bits: 64, kind: 'pointer', count: 1 }, // Base address of the DDR window as seen by weight port p (ddr_w0 .. ddr_w<memory.weight_ports - 1>; the others are absent on a build with fewer ports).
@@ -86,19 +88,22 @@ export const REGISTERS = {
   rope_offset: { offset: 0x640, bits: 64, kind: 'in', count: 1 }, // Offset of the RoPE table (binary32 [context][head_dim/2][cos, sin]).
   kv_k_offset: { offset: 0x650, bits: 64, kind: 'in', count: 1 }, // Offset of kv.k ([layers][context][kv_heads·head_dim], the build's KV format).
   kv_v_offset: { offset: 0x660, bits: 64, kind: 'in', count: 1 }, // Offset of kv.v.
-  residual_offset: { offset: 0x670, bits: 64, kind: 'in', count: 1 }, // Offset of scratch.residual ([context][hidden]): the firmware writes the embedded tokens of a pass at their positions' rows.
+  residual_offset: { offset: 0x670, bits: 64, kind: 'in', count: 1 }, // Offset of scratch.residual ([context][hidden]): the firmware writes the n_tokens embedded tokens of a pass into rows 0 .. n_tokens - 1.
   act0_offset: { offset: 0x680, bits: 64, kind: 'in', count: 1 }, // Offset of scratch.act0.
   act1_offset: { offset: 0x690, bits: 64, kind: 'in', count: 1 }, // Offset of scratch.act1.
   q_offset: { offset: 0x6a0, bits: 64, kind: 'in', count: 1 }, // Offset of scratch.q.
   amax_offset: { offset: 0x6b0, bits: 64, kind: 'in', count: 1 }, // Offset of scratch.amax.
   lm_head_weight_offset: { offset: 0x6c0, bits: 64, kind: 'in', count: 1 }, // Offset of lm_head.weight (int8 [vocab][hidden]).
   lm_head_scale_offset: { offset: 0x6d0, bits: 64, kind: 'in', count: 1 }, // Offset of lm_head.scale (binary32 [vocab]).
-  logits_offset: { offset: 0x6e0, bits: 64, kind: 'in', count: 1 }, // Offset of logits (binary32 [vocab], fabric LM head).
+  logits_offset: { offset: 0x6e0, bits: 64, kind: 'in', count: 1 }, // Offset of the head's output (the DDR region logits, docs/accelerator.md §2 head.out): one record per head position of the pass, in position order, 16 of them at most.
+  q_scale_offset: { offset: 0x6f0, bits: 64, kind: 'in', count: 1 }, // Offset of scratch.q_scale (binary32 [context][heads], kv_format int8).
   linear_offset: { offset: 0x700, bits: 32, kind: 'array', count: 8 }, // Per linear (linear enum): offset of its tile 0, lane 0 weight region from the layer's first weight region.
   linear_lane_stride: { offset: 0x720, bits: 32, kind: 'array', count: 8 }, // Per linear: bytes from lane p's region to lane p+1's within every tile but the last.
   linear_tile_stride: { offset: 0x740, bits: 32, kind: 'array', count: 8 }, // Per linear: bytes from tile t's first region to tile t+1's.
   linear_tile_rows: { offset: 0x760, bits: 32, kind: 'array', count: 8 }, // Per linear: output rows of every tile but the last (the planner's row tiles, docs/layout.md §2.2; the manifest's uram record).
   linear_last_lane_stride: { offset: 0x7a0, bits: 32, kind: 'array', count: 8 }, // Per linear: bytes from lane p's region to lane p+1's within the last tile (fewer rows, smaller regions).
+  kv_k_scale_offset: { offset: 0x7c0, bits: 64, kind: 'in', count: 1 }, // Offset of kv.k_scale (binary32 [layers][context][kv_heads], kv_format int8).
+  kv_v_scale_offset: { offset: 0x7d0, bits: 64, kind: 'in', count: 1 }, // Offset of kv.v_scale (binary32 [layers][context][kv_heads], kv_format int8).
   norm_role_offset: { offset: 0x780, bits: 32, kind: 'array', count: 4 }, // Per norm role (norm_role enum): offset of its region from the layer's first norm region (unused roles: 0).
   weight_scale: { offset: 0x800, bits: 32, kind: 'array', count: 512 }, // binary32 bits of w_s, index layer·8 + linear (numerics §4.3; the manifest's matrices[].scale_bits): 64 layers of 8 linears.
 } as const satisfies Record<string, RegisterInfo>;
@@ -139,12 +144,13 @@ export const FLAGS_FIELDS = {
 /** Fields of status (masks). */
 export const STATUS_FIELDS = {
   bad_command: 0x00000001, // bit 0: command is not one of the command enum
-  shape_over_maxima: 0x00000002, // bit 1: a shape register exceeds the build's synthesised maxima, or is inconsistent (heads not a multiple of kv_heads, odd head_dim, zero)
+  shape_over_maxima: 0x00000002, // bit 1: a shape register exceeds the build's synthesised maxima, or is inconsistent (zero, heads not a multiple of kv_heads, head_dim or hidden not a multiple of 4: int8 rows are read as 32-bit words)
   context_overflow: 0x00000004, // bit 2: the pass would write a position >= context (never wrapped)
-  bad_token_count: 0x00000008, // bit 3: n_tokens is 0, or decode with n_tokens != 1
-  bad_kv_position: 0x00000010, // bit 4: verify or set_kv_length with kv_position > kv_length
+  bad_token_count: 0x00000008, // bit 3: n_tokens is 0, decode with n_tokens != 1, or more head positions than head.out holds (verify, or prefill with flags.all_positions, with n_tokens > 16)
+  bad_kv_position: 0x00000010, // bit 4: kv_position >= context (no position left to run)
   bad_layer_count: 0x00000020, // bit 5: layer_count is 0 or larger than layers
   misaligned: 0x00000040, // bit 6: a DDR base or offset is not aligned to 4 KiB
+  bad_tiling: 0x00000080, // bit 7: a linear's tiles (linear_tile_rows) do not fit the build's weight buffer or TLMM engine (zero rows, more than max_tile_rows, or more words than a buffer half holds)
 } as const;
 
 /** What one call does (docs/registers.md §2). 0 is not a command, so a register left at reset value never starts work. */

@@ -35,4 +35,8 @@ export const VERIFY_TARGETS: Record<string, VerifyTarget> = {
     // loaded on use: every `tellme` start reads this table (for --help), few runs need a target
     run: async (req) => (await import('./rtl-target.js')).verifyRtl(req),
   },
+  csim: {
+    summary: 'the whole accelerator of hls/src in C simulation (g++): prefill and greedy decode steps per seed, every tensor against the golden model\'s trace',
+    run: async (req) => (await import('./csim-target.js')).verifyCsim(req),
+  },
 };

@@ -61,6 +61,20 @@ package tellme_hw_pkg;
   localparam int unsigned BankDivShift = 3;  // see bank_div_mul
   localparam int unsigned LoaderVectorsPerCycle = 4;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
 
+  // Attention and LM head (docs/numerics.md §8.3, §9; docs/accelerator.md)
+  localparam bit KvInt8 = 1'b0;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
+  localparam bit LmHeadFabric = 1'b1;  // the LM head runs on the fabric (else the fabric returns the final norm output)
+  localparam bit LmHeadShortlist = 1'b0;  // the ternary shortlist head (numerics §9.2); else the int8 head (§9.1)
+  localparam int unsigned ShortlistK = 256;  // K of the shortlist head
+  localparam int unsigned HeadPositions = 16;  // records of head.out: most head positions of one call (verify tokens, or prefill with every position)
+  localparam int unsigned AttentionPes = 8;  // queries the attention unit takes per pass over the keys
+  localparam int unsigned Int8QkMacs = 128;  // int8 q.k products per cycle
+  localparam int unsigned Int8ValueLanes = 128;  // exact value-sum lanes (u_j x v8) per cycle
+  localparam int unsigned SoftmaxLanes = 2;  // binary32 score/exp pipelines
+  localparam int unsigned Int8GroupHeads = 4;  // query heads sharing one read of a KV head
+  localparam int unsigned HeadMacs = 64;  // int8 MACs per cycle of the fabric LM head
+  localparam int unsigned DdrFirstBeatCycles = 100;  // assumed cycles from a DDR read request to its first beat (the C simulation's cycle report)
+
   // Synthesised maxima (run-time model shapes up to these)
   localparam int unsigned MaxHidden = 3200;  // hidden size
   localparam int unsigned MaxFfn = 8640;  // FFN (intermediate) size
