@@ -219,7 +219,7 @@ static const tl_board_desc tl_boards[TL_BOARD_COUNT] = {
     128u, /* int8_value_lanes */
     2u, /* softmax_lanes */
     4u, /* int8_group_heads */
-    64u, /* head_macs */
+    256u, /* head_macs */
     100u, /* ddr_first_beat_cycles */
     3200u, /* max_hidden */
     8640u, /* max_ffn */

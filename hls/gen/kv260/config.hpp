@@ -75,7 +75,7 @@ constexpr unsigned INT8_QK_MACS = 128u;  // int8 q.k products per cycle
 constexpr unsigned INT8_VALUE_LANES = 128u;  // exact value-sum lanes (u_j x v8) per cycle
 constexpr unsigned SOFTMAX_LANES = 2u;  // binary32 score/exp pipelines
 constexpr unsigned INT8_GROUP_HEADS = 4u;  // query heads sharing one read of a KV head
-constexpr unsigned HEAD_MACS = 64u;  // int8 MACs per cycle of the fabric LM head
+constexpr unsigned HEAD_MACS = 256u;  // int8 MACs per cycle of the fabric LM head
 constexpr unsigned DDR_FIRST_BEAT_CYCLES = 100u;  // assumed cycles from a DDR read request to its first beat (the C simulation's cycle report)
 
 // Synthesised maxima (run-time model shapes up to these)

@@ -72,7 +72,7 @@ package tellme_hw_pkg;
   localparam int unsigned Int8ValueLanes = 128;  // exact value-sum lanes (u_j x v8) per cycle
   localparam int unsigned SoftmaxLanes = 2;  // binary32 score/exp pipelines
   localparam int unsigned Int8GroupHeads = 4;  // query heads sharing one read of a KV head
-  localparam int unsigned HeadMacs = 64;  // int8 MACs per cycle of the fabric LM head
+  localparam int unsigned HeadMacs = 256;  // int8 MACs per cycle of the fabric LM head
   localparam int unsigned DdrFirstBeatCycles = 100;  // assumed cycles from a DDR read request to its first beat (the C simulation's cycle report)
 
   // Synthesised maxima (run-time model shapes up to these)
