@@ -167,6 +167,14 @@ describe('validation', () => {
 
     const armPcie = { ...raw('alveo-u55c'), lm_head: { ...raw('alveo-u55c').lm_head, placement: 'arm' } };
     expect(errorOf(() => hwConfigFromObject(armPcie, 'b.json')).message).toContain('lm_head.placement');
+
+    // The shortlist head streams its ternary rows through the TLMM as a tiled linear.
+    const paper = raw('kv260-paper');
+    const shortlistPaper = { ...paper, numerics: { ...paper.numerics, lm_head: 'ternary-shortlist' } };
+    const e4 = errorOf(() => hwConfigFromObject(shortlistPaper, 'b.json'));
+    expect(e4.message).toContain('numerics.lm_head');
+    expect(e4.message).toContain('weight_layout "paper-regions"');
+    expect(hwConfigFromObject({ ...cfg, numerics: { ...cfg.numerics, lm_head: 'ternary-shortlist' } }, 'b.json').config.numerics.lm_head).toBe('ternary-shortlist');
   });
 
   it('unknown board lists the known ones; a path loads a file', () => {

@@ -72,7 +72,7 @@ describe('tellme inspect <image>', () => {
     await runConvert({ model: ckpt.dir, board: 'kv260', output: out, progress: false }, () => {});
     let text = '';
     inspectImage(out, {}, (x) => (text += x));
-    for (const f of ['TeLLMe model image, version 1', `kv260 (sha256 ${loadHwConfig('kv260').hash})`, 'checksums       verified', 'weights.L0.* (', 'lm_head.scale', 'host.tokenizer.json']) expect(text).toContain(f);
+    for (const f of ['TeLLMe model image, version 2', `kv260 (sha256 ${loadHwConfig('kv260').hash})`, 'checksums       verified', 'weights.L0.* (', 'lm_head.scale', 'host.tokenizer.json']) expect(text).toContain(f);
     let all = '';
     inspectImage(out, { sections: true }, (x) => (all += x));
     expect(all).toContain('weights.L2.down_proj.t0.p3');

@@ -74,9 +74,14 @@ describe('corrupt images are refused', () => {
 
   it('an unknown format version: a clear error, not schema noise', async () => {
     const f = copyImage(kv260);
-    rewriteManifest(f, (m) => (m['format_version'] = 2), 2);
-    const err = await expectTellme(() => openImage(f), 'E_IMAGE', 'unknown image format version 2', 'reads version 1');
+    rewriteManifest(f, (m) => (m['format_version'] = 3), 3);
+    const err = await expectTellme(() => openImage(f), 'E_IMAGE', 'unknown image format version 3', 'reads version 2');
     expect(err.fix).toContain('Upgrade tellme');
+    // A version-1 image (before the ternary head, the eps bits and the head records): re-convert.
+    const old = copyImage(kv260);
+    rewriteManifest(old, (m) => (m['format_version'] = 1), 1);
+    const v1 = await expectTellme(() => openImage(old), 'E_IMAGE', 'unknown image format version 1', 'reads version 2');
+    expect(v1.fix).toContain('Re-convert the model');
     // A manifest that alone claims a newer version is refused the same way.
     const g = copyImage(kv260);
     rewriteManifest(g, (m) => (m['format_version'] = 7));
@@ -105,6 +110,7 @@ describe('corrupt images are refused', () => {
       ['vocab', (m) => (m.spec.vocabSize += 1), 'DDR map recorded in the manifest'],
       ['context', (m) => (m.context = 9), 'context 9'],
       ['scale bits', (m) => (m.matrices[3]!.scale_bits = '0x3f800001'), 'scale'],
+      ['eps bits', (m) => (m.numerics.rms_norm_eps_bits = '0x3727c5ad'), 'numerics.rms_norm_eps_bits is 0x3727c5ad'],
       ['overlap', (m) => (m.sections[1]!.offset = m.sections[0]!.offset), 'overlaps'],
       ['alignment', (m) => (m.sections[2]!.offset += 16), 'not a multiple of 4096'],
       ['hardware', (m) => (m.hardware.config.clock_mhz = 300), 'does not match the recorded kv260'],

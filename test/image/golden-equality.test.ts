@@ -13,10 +13,10 @@ import { loadTokenizer } from '../../host/src/checkpoint/tokenizer.js';
 import { projectRoot } from '../../host/src/paths.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
 import { goldenWeightsFromImage, loadGoldenFromImage } from '../../host/src/golden/weights-image.js';
-import { openImage } from '../../host/src/image/index.js';
-import { loadHwConfig } from '../../host/src/hwconfig/index.js';
+import { convertCheckpoint, openImage } from '../../host/src/image/index.js';
+import { hwConfigFromObject, loadHwConfig } from '../../host/src/hwconfig/index.js';
 import { TEST_MODEL_PRESETS, type TestModelPresetName } from '../../host/src/testmodels/index.js';
-import { convert, testModel } from './helpers.js';
+import { convert, testModel, tmpDir } from './helpers.js';
 
 const TINY = (Object.keys(TEST_MODEL_PRESETS) as TestModelPresetName[]).filter((p) => p.endsWith('-tiny') || p.includes('-tiny-'));
 const BOARDS = ['kv260', 'kv260-paper'] as const;
@@ -107,6 +107,37 @@ describe('golden model from an image == golden model from the checkpoint, bit fo
       const lb = b.prefill(ids, { allLogits: true });
       for (let t = 0; t < ids.length; t++) expect(sameBits(la[t]!, lb[t]!), `${preset} prefill ${t}`).toBeNull();
       for (const id of [8, 9, 10]) expect(sameBits(a.decode(id), b.decode(id)), `${preset} decode ${id}`).toBeNull();
+    }
+  });
+
+  it('a ternary-shortlist build (kv260 with lm_head ternary-shortlist, K = 16): tied and untied heads', async () => {
+    const base = loadHwConfig('kv260');
+    const hw = hwConfigFromObject({ ...base.config, numerics: { ...base.config.numerics, lm_head: 'ternary-shortlist', shortlist_k: 16 } }, 'kv260, ternary-shortlist variant');
+    for (const preset of ['bitnet-tiny-packed', '1bitllm-tiny'] as const) {
+      const ckpt = testModel({ preset });
+      expect(ckpt.spec.tiedEmbeddings).toBe(preset === 'bitnet-tiny-packed');
+      const file = `${tmpDir('out')}/shortlist.tlm`;
+      const { manifest } = await convertCheckpoint(ckpt, file, { hw, force: true });
+      const head = manifest.uram.head!;
+      expect(head.rows).toBe(ckpt.spec.vocabSize);
+      expect(manifest.sections.filter((x) => x.kind === 'lm_head_ternary')).toHaveLength(head.tiles.length * hw.config.memory.weight_ports);
+      expect(manifest.sections.find((x) => x.name === 'lm_head.ternary_scale')?.size).toBe(4 * ckpt.spec.vocabSize);
+      const a = await GoldenModel.fromCheckpoint(ckpt, { threads: 2, contextLength: CONTEXT, numerics: hw.config.numerics });
+      models.push(a);
+      const b = await loadGoldenFromImage(file, { threads: 1, hw, contextLength: CONTEXT });
+      models.push(b);
+      expect(sameBits(b.weights.ternaryHead!.scale, a.weights.ternaryHead!.scale)).toBeNull();
+      for (const prompt of PROMPTS) {
+        const ids = prompt.map((i) => i % ckpt.spec.vocabSize);
+        a.reset();
+        b.reset();
+        const la = a.prefill(ids, { allLogits: true });
+        const lb = b.prefill(ids, { allLogits: true });
+        for (let t = 0; t < ids.length; t++) expect(sameBits(la[t]!, lb[t]!), `${preset} prefill position ${t}`).toBeNull();
+        // 16 candidates per position: the rest of the vocabulary is −∞ (numerics.md §9.2, §10).
+        expect(la[ids.length - 1]!.filter((x) => x !== -Infinity)).toHaveLength(16);
+        for (const id of [3, 4, 5]) expect(sameBits(a.decode(id), b.decode(id)), `${preset} decode ${id}`).toBeNull();
+      }
     }
   });
 

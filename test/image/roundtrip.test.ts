@@ -45,7 +45,7 @@ describe('header', () => {
         const h = encodeHeader({ manifestOffset, manifestLength: len, manifestSha256: Buffer.from(sha).toString('hex'), fileLength: manifestOffset + len });
         expect(h.length).toBe(128);
         const d = decodeHeader(h, manifestOffset + len, 'x');
-        expect(d).toEqual({ version: 1, headerBytes: 128, manifestOffset, manifestLength: len, manifestSha256: Buffer.from(sha).toString('hex'), fileLength: manifestOffset + len, alignment: 4096 });
+        expect(d).toEqual({ version: 2, headerBytes: 128, manifestOffset, manifestLength: len, manifestSha256: Buffer.from(sha).toString('hex'), fileLength: manifestOffset + len, alignment: 4096 });
       }),
     );
   });
@@ -137,7 +137,9 @@ describe('manifest', () => {
     const { manifest: m, fileBytes, path: file } = await convert(ckpt, 'kv260', { force: false });
     expect(fs.statSync(file).size).toBe(fileBytes);
     expect(m.format).toBe('tellme-image');
-    expect(m.format_version).toBe(1);
+    expect(m.format_version).toBe(2);
+    expect(m.spec.rmsNormEps).toBe(1e-5);
+    expect(m.numerics.rms_norm_eps_bits).toBe('0x3727c5ac'); // binary32 of 1e-5 (numerics.md §4.1 gives the same bits for FLOOR)
     expect(m.spec).toEqual(ckpt.spec);
     expect(m.hardware).toEqual({ name: 'kv260', hash: hw.hash, config: hw.config });
     expect(m.fit).toEqual({ fits: true, problems: [] });

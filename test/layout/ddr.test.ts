@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hwConfigFromObject, loadHwConfig, type KvFormat } from '../../host/src/hwconfig/index.js';
-import { beatCount, checkDdrPlan, planDdr, planUram, tilePackLayout, type DdrPlan } from '../../host/src/layout/index.js';
+import { hwConfigFromObject, loadHwConfig, type KvFormat, type LoadedHwConfig } from '../../host/src/hwconfig/index.js';
+import { beatCount, checkDdrPlan, planDdr, planUram, tilePackLayout, type DdrPlan, type UramPlan } from '../../host/src/layout/index.js';
 import { builtinShape } from '../../host/src/plan/shapes.js';
 import { arbShape, arbVariant, variant } from './helpers.js';
 
@@ -22,6 +22,33 @@ function expectSizes(plan: DdrPlan, spec: ReturnType<typeof builtinShape>, ctx: 
   expect(get('embedding')!.size).toBe(2 * spec.vocabSize * spec.hiddenSize);
   expect(get('lm_head.weight')!.size).toBe(spec.vocabSize * spec.hiddenSize);
   expect(get('lm_head.scale')!.size).toBe(4 * spec.vocabSize);
+}
+
+/**
+ * The ternary head of shortlist builds (numerics.md §9.2): one more tiled linear over the vocabulary,
+ * one region per tile and port plus w_r per row; and the head records of the fabric's head
+ * (docs/accelerator.md): 16 positions of a 16-byte header and 8-byte (id, logit) candidates or
+ * 4-byte logits.
+ */
+function expectHead(plan: DdrPlan, uram: UramPlan, spec: ReturnType<typeof builtinShape>, hw: LoadedHwConfig): void {
+  const shortlist = hw.config.numerics.lm_head === 'ternary-shortlist';
+  const regions = plan.regions.filter((r) => r.kind === 'lm_head_ternary');
+  const scale = plan.regions.find((r) => r.name === 'lm_head.ternary_scale');
+  if (!shortlist) {
+    expect(uram.head).toBeNull();
+    expect(regions).toEqual([]);
+    expect(scale).toBeUndefined();
+  } else {
+    const head = uram.head!;
+    expect([head.rows, head.cols]).toEqual([spec.vocabSize, spec.hiddenSize]);
+    expect(head.tiles.reduce((a, t) => a + t.rows, 0)).toBe(spec.vocabSize);
+    expect(regions.map((r) => r.name)).toEqual(head.tiles.flatMap((t) => Array.from({ length: hw.config.memory.weight_ports }, (_, p) => `weights.head.t${t.tile}.p${p}`)));
+    for (const r of regions) expect(r.size).toBe(beatCount(tilePackLayout(head.tiles[r.tile!]!, hw)) * hw.derived.laneBytes);
+    expect(scale!.size).toBe(4 * spec.vocabSize);
+  }
+  const logits = plan.regions.find((r) => r.name === 'logits');
+  if (hw.config.lm_head.placement !== 'fabric') expect(logits).toBeUndefined();
+  else expect(logits!.size).toBe(16 * (16 + (shortlist ? 8 * Math.min(hw.config.numerics.shortlist_k, spec.vocabSize) : 4 * spec.vocabSize)));
 }
 
 describe('DDR map', () => {
@@ -51,7 +78,24 @@ describe('DDR map', () => {
     expect(plan.regions.find((r) => r.name === 'scratch.residual')!.size).toBe(4 * 4096 * 2560);
     expect(plan.regions.find((r) => r.name === 'scratch.act0')!.size).toBe(4 * 4096 * 6912);
     expect(plan.regions.some((r) => r.name === 'logits')).toBe(true);
+    expectHead(plan, uram, spec, hw);
     expect(plan.fits).toBe(true);
+  });
+
+  it('bitnet-2b4t on kv260 with the ternary-shortlist head: the head as a tiled linear, K-candidate head records', () => {
+    const spec = builtinShape('bitnet-2b4t');
+    const base = loadHwConfig('kv260');
+    const hw = hwConfigFromObject({ ...base.config, numerics: { ...base.config.numerics, lm_head: 'ternary-shortlist', shortlist_k: 256 } });
+    const uram = planUram(spec, hw);
+    const plan = planDdr(spec, hw, uram);
+    checkDdrPlan(plan);
+    expectHead(plan, uram, spec, hw);
+    // 128,256 rows of 2,560 ternaries: 31 chunks of 84, 128,256 x 31 vectors of 140 bits, about 66 MB.
+    expect(uram.head!.chunks).toBe(31);
+    expect(plan.byKind.lm_head_ternary).toBe(plan.regions.filter((r) => r.kind === 'lm_head_ternary').reduce((a, r) => a + r.size, 0));
+    expect(plan.byKind.lm_head_ternary).toBeGreaterThanOrEqual((128_256 * 31 * 140) / 8);
+    expect(plan.byKind.lm_head_ternary).toBeLessThan(1.01 * ((128_256 * 31 * 140) / 8));
+    expect(plan.regions.find((r) => r.name === 'logits')!.size).toBe(16 * (16 + 8 * 256));
   });
 
   it('paper packing carries norm weights in the streams; only layer 0 input norm has a region', () => {
@@ -93,13 +137,16 @@ describe('DDR map', () => {
 
   it('property: random builds and shapes give aligned, disjoint regions of the right sizes', () => {
     fc.assert(
-      fc.property(arbVariant, arbShape, fc.integer({ min: 1, max: 300 }), fc.constantFrom<KvFormat>('fp16', 'int8'), (v, spec, ctx, kvFormat) => {
+      fc.property(arbVariant, arbShape, fc.integer({ min: 1, max: 300 }), fc.constantFrom<KvFormat>('fp16', 'int8'), fc.boolean(), (v, spec, ctx, kvFormat, shortlist) => {
         const base = variant(v);
-        const hw = hwConfigFromObject({ ...base.config, numerics: { ...base.config.numerics, kv_format: kvFormat } });
+        // The shortlist head runs through the TLMM as a tiled linear: tiled builds only (derive.ts).
+        const lmHead = shortlist && v.layout === 'tiled' ? 'ternary-shortlist' : 'int8';
+        const hw = hwConfigFromObject({ ...base.config, numerics: { ...base.config.numerics, kv_format: kvFormat, lm_head: lmHead } });
         const uram = planUram(spec, hw);
         const plan = planDdr(spec, hw, uram, { context: ctx });
         checkDdrPlan(plan);
         expectSizes(plan, spec, ctx, kvFormat);
+        expectHead(plan, uram, spec, hw);
         for (const r of plan.regions) {
           expect(r.offset % 4096).toBe(0);
           // No AXI burst of an aligned region crosses 4 KiB: burst bytes divide 4096.

@@ -22,12 +22,13 @@ import { openImage, type ModelImage, type OpenImageOptions } from '../image/read
 import { ddrNormRegion, hostNormSection } from '../image/records.js';
 import type { KernelPool } from '../kernels/pool.js';
 import { beatCount, joinLanes, unpackWeights } from '../layout/beats.js';
-import { tilePackLayout, type NormRole } from '../layout/ddr.js';
+import { HEAD_TERNARY_SCALE_REGION, headWeightsRegion, tilePackLayout, type NormRole } from '../layout/ddr.js';
+import type { PlacedLinear, UramTile } from '../layout/uram.js';
 import { LAYER_NORM_ROLES, type LayerNormRole, type LinearName } from '../model/spec.js';
 import { f32ToF16Sat } from '../numerics/f16.js';
 import { paddedGroups, ZERO_INDEX, type TlmmMatrix } from '../tlmm/encoding.js';
 import { GoldenModel } from './model.js';
-import { headStride, placeLayers, type GoldenWeights, type Progress } from './weights.js';
+import { headStride, placeLayers, ternaryHeadFromMatrix, ternaryHeadGroups, type GoldenWeights, type Progress } from './weights.js';
 
 function imageError(image: ModelImage, what: string): TellmeError {
   return new TellmeError('E_IMAGE', `${image.path}: ${what}`, 'The image is damaged or was written by a faulty converter; re-run `tellme convert`.');
@@ -53,25 +54,35 @@ function readNorm(image: ModelImage, role: NormRole, layer: number): Float32Arra
 }
 
 /**
+ * Decode the tiles of a placement into m (rows at their absolute positions), reading lane p of
+ * tile t from section(t, p). Returns each tile's paper-beat norm slots (null in dense mode).
+ */
+function decodeTiles(image: ModelImage, tiles: readonly UramTile<PlacedLinear>[], section: (tile: number, lane: number) => string, m: TlmmMatrix): (Uint16Array | null)[] {
+  const hw = image.hw;
+  const lanes = hw.config.memory.weight_ports;
+  return tiles.map((tile) => {
+    const parts: Uint8Array[] = [];
+    for (let p = 0; p < lanes; p++) parts.push(image.readSection(section(tile.tile, p)));
+    return unpackWeights(joinLanes(parts, hw.derived.beatBytes), tilePackLayout(tile, hw), m, m).beatNorms;
+  });
+}
+
+/**
  * Decode all tiles of one linear of one layer into a TlmmMatrix with ceil(cols/3) groups per row
  * (what the golden model encodes from a checkpoint). Paper beats' norm slots are checked against
  * the norm the layout says they carry (zero when none).
  */
 export function decodeImageLinear(image: ModelImage, layer: number, linear: LinearName, norms: (role: NormRole, layer: number) => Float32Array): TlmmMatrix {
-  const hw = image.hw;
   const lp = image.uram.linears.find((p) => p.linear === linear);
   if (!lp) throw new TellmeError('E_INTERNAL', `no placement for ${linear}`);
   const groups = paddedGroups(lp.cols, 1);
   const m: TlmmMatrix = { rows: lp.rows, cols: lp.cols, groups, indices: new Uint8Array(lp.rows * groups).fill(ZERO_INDEX) };
-  const lanes = hw.config.memory.weight_ports;
   const carried = image.manifest.ddr.carried_norms.find((c) => c.layer === layer && c.linear === linear);
   const expectedNorm = carried ? norms(carried.role, carried.norm_layer) : null;
+  const slots = decodeTiles(image, lp.tiles, (t, p) => `weights.L${layer}.${linear}.t${t}.p${p}`, m);
   let beat0 = 0;
-  for (const tile of lp.tiles) {
-    const parts: Uint8Array[] = [];
-    for (let p = 0; p < lanes; p++) parts.push(image.readSection(`weights.L${layer}.${linear}.t${tile.tile}.p${p}`));
-    const layout = tilePackLayout(tile, hw);
-    const { beatNorms } = unpackWeights(joinLanes(parts, hw.derived.beatBytes), layout, m, m);
+  lp.tiles.forEach((tile, i) => {
+    const beatNorms = slots[i];
     if (beatNorms) {
       for (let b = 0; b < beatNorms.length; b++) {
         const k = beat0 + b;
@@ -81,9 +92,27 @@ export function decodeImageLinear(image: ModelImage, layer: number, linear: Line
         }
       }
     }
-    beat0 += beatCount(layout);
-  }
+    beat0 += beatCount(tilePackLayout(tile, image.hw));
+  });
   return m;
+}
+
+/**
+ * The ternary head of a shortlist build (docs/numerics.md §9.2) from its tiles and
+ * `lm_head.ternary_scale`, or null when the build has none. w_r must be positive and finite.
+ */
+export function decodeImageTernaryHead(image: ModelImage): { matrix: TlmmMatrix; scale: Float32Array } | null {
+  const head = image.uram.head;
+  if (!head) return null;
+  const groups = ternaryHeadGroups(head.cols);
+  const m: TlmmMatrix = { rows: head.rows, cols: head.cols, groups, indices: new Uint8Array(head.rows * groups).fill(ZERO_INDEX) };
+  const slots = decodeTiles(image, head.tiles, headWeightsRegion, m);
+  if (slots.some((s) => s?.some((v) => v !== 0))) throw imageError(image, 'the ternary head\'s paper-beat norm slots must be zero (it carries no norm)');
+  const scale = f32View(image.readSection(HEAD_TERNARY_SCALE_REGION)).slice();
+  for (let r = 0; r < scale.length; r++) {
+    if (!(scale[r]! > 0 && scale[r]! <= 3.4028234663852886e38)) throw imageError(image, `${HEAD_TERNARY_SCALE_REGION}[${r}] is ${scale[r]}, not a positive finite w_r`);
+  }
+  return { matrix: m, scale };
 }
 
 export interface ImageWeightsOptions {
@@ -148,6 +177,7 @@ export function goldenWeightsFromImage(image: ModelImage, pool: KernelPool, opts
   if (stride === h) q.set(headBytes);
   else for (let r = 0; r < rows; r++) q.set(headBytes.subarray(r * h, (r + 1) * h), r * stride);
   const rowAmax = new Float32Array(image.readSection('lm_head.scale').buffer);
+  const ternary = decodeImageTernaryHead(image);
   tick('lm head');
   const rope = f32View(image.readSection('rope')).subarray(0, context * spec.headDim);
 
@@ -157,7 +187,7 @@ export function goldenWeightsFromImage(image: ModelImage, pool: KernelPool, opts
     finalNorm,
     embedding,
     head: { off, stride, rows, cols: h, rowAmax },
-    ternaryHead: null,
+    ternaryHead: ternary ? ternaryHeadFromMatrix(pool, ternary.matrix, ternary.scale) : null,
     rope,
     ropePositions: context,
   };

@@ -126,11 +126,25 @@ export function quantizeHead(pool: KernelPool, data: Float32Array, rows: number,
 
 /** Space for a ternary head in the arena (all-zero indices). */
 export function allocTernaryHead(pool: KernelPool, rows: number, cols: number): TernaryHead {
-  const groups = paddedGroups(cols, GOLDEN_GROUPS_MULTIPLE);
+  const groups = ternaryHeadGroups(cols);
   const blocks = blockCount(rows);
   const idxOff = pool.arena.alloc(blocks * BLOCK_ROWS * groups, 64);
   pool.arena.u8(idxOff, blocks * BLOCK_ROWS * groups).fill(ZERO_INDEX);
   return { idxOff, rows, blocks, cols, groups, scale: new Float32Array(rows) };
+}
+
+/** Index groups per row of the golden model's ternary head: ceil(cols / 3). */
+export function ternaryHeadGroups(cols: number): number {
+  return paddedGroups(cols, GOLDEN_GROUPS_MULTIPLE);
+}
+
+/** A ternary head from its encoded rows (ternaryHeadGroups(cols) groups each) and w_r per row. */
+export function ternaryHeadFromMatrix(pool: KernelPool, m: TlmmMatrix, scale: Float32Array): TernaryHead {
+  const th = allocTernaryHead(pool, m.rows, m.cols);
+  if (m.groups !== th.groups || scale.length !== m.rows) throw new TellmeError('E_INTERNAL', `ternary head: ${m.groups} groups, ${scale.length} scales for ${m.rows} rows`);
+  blockIndices(m, pool.arena.u8(th.idxOff, th.blocks * BLOCK_ROWS * th.groups), 0);
+  th.scale.set(scale);
+  return th;
 }
 
 /**

@@ -76,6 +76,14 @@ export function checkConsistency(c: HwConfig, file: string): void {
       `Use a multiple of ${perLevel}.`,
     );
   }
+  if (c.numerics.lm_head === 'ternary-shortlist' && (c.lm_head.placement !== 'fabric' || c.architecture.weight_layout !== 'tiled')) {
+    fail(
+      file,
+      'numerics.lm_head',
+      `the ternary shortlist head runs its ternary rows through the TLMM engine as a tiled linear (docs/numerics.md §9.2), but this build has lm_head.placement "${c.lm_head.placement}" and weight_layout "${c.architecture.weight_layout}"`,
+      'Use lm_head "int8", or lm_head.placement "fabric" with weight_layout "tiled".',
+    );
+  }
   const depth = c.uram.weight_buffer_urams / perLevel;
   if (c.architecture.double_buffering && depth % 2 !== 0) {
     fail(

@@ -11,6 +11,8 @@
  *    values); int8: twice the v_proj output bound (a convex combination of dequantised int8 v
  *    values, each at most max(|v|, 1e-5); the fixed-point weights' rounding adds less than
  *    2^-8 relative for any context up to 66,052, numerics.md §8.3)
+ *  - attention score (§8, §8.3): √d · Q · K with Q, K the q/k_proj output bounds (binary16:
+ *    saturated at 65504; int8: |q8·σq| ≤ max(|q|, 1e-5)), since |s| ≤ d·Q·K·f32(1/√d)
  *  - gate activation: ReLU²: g²·u;  SiLU: g·u (|silu(g)| ≤ |g|)
  *  - residual after layer l:                      residual(l-1) + o_out + down_out, from max|embedding|
  *  - logits (§9):  h · max(√h·max|final norm|, 1e-5) · max(rowAmax, 1e-5)
@@ -50,6 +52,8 @@ export function layerBounds(
   const kOut = linearOut(K('k_proj'), qkvIn, scales.k_proj);
   const vOut = linearOut(K('v_proj'), qkvIn, scales.v_proj);
   const attnOut = kvFormat === 'int8' ? 2 * Math.max(vOut, ABSMAX_FLOOR) : F16_MAX;
+  const stored = (x: number) => (kvFormat === 'int8' ? Math.max(x, ABSMAX_FLOOR) : Math.min(x, F16_MAX));
+  const attnScore = Math.sqrt(spec.headDim) * stored(qOut) * stored(kOut);
   const oIn = normAbsmax.attn_sub !== null ? rmsOut(spec.numHeads * spec.headDim, normAbsmax.attn_sub) : attnOut;
   const oOut = linearOut(K('o_proj'), oIn, scales.o_proj);
   const ffnIn = rmsOut(h, normAbsmax.post_attention!);
@@ -65,6 +69,7 @@ export function layerBounds(
     q_out: qOut,
     k_out: kOut,
     v_out: vOut,
+    attn_score: attnScore,
     o_in: oIn,
     o_out: oOut,
     ffn_in: ffnIn,
@@ -82,6 +87,7 @@ const LAYER_FIELDS: [keyof LayerBoundRecord, string][] = [
   ['q_out', 'q_proj output'],
   ['k_out', 'k_proj output'],
   ['v_out', 'v_proj output'],
+  ['attn_score', 'attention score'],
   ['o_in', 'o_proj input'],
   ['o_out', 'o_proj output'],
   ['ffn_in', 'gate/up_proj input (post_attention_layernorm RMS-MAX)'],

@@ -20,9 +20,9 @@ import { TellmeError } from '../errors.js';
 
 export const IMAGE_MAGIC = Uint8Array.of(0x89, 0x54, 0x4c, 0x4d, 0x49, 0x4d, 0x47, 0x0a);
 /** Version of the container and of the manifest schema (they change together). */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 /** Versions this reader understands. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1];
+export const SUPPORTED_VERSIONS: readonly number[] = [2];
 export const FORMAT_NAME = 'tellme-image';
 export const HEADER_BYTES = 128;
 /** Every section (and the manifest) starts on a multiple of this; the first one at 4096. */

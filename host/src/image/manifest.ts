@@ -15,9 +15,9 @@ import type { LayerNormRole, LinearName, ModelFamily, ModelSpec, WeightStorage, 
 import { projectRoot } from '../paths.js';
 
 /** Sections that are DDR regions (same name as the region) and the host-only ones. */
-export type SectionKind = 'weights' | 'norms' | 'rope' | 'embedding' | 'lm_head' | 'lm_head_scale' | 'tokenizer' | 'host_norms';
+export type SectionKind = 'weights' | 'norms' | 'rope' | 'embedding' | 'lm_head' | 'lm_head_scale' | 'lm_head_ternary' | 'lm_head_ternary_scale' | 'tokenizer' | 'host_norms';
 /** DDR region kinds whose contents the image carries (the others are run-time buffers). */
-export const IMAGE_DDR_KINDS: readonly DdrKind[] = ['weights', 'norms', 'rope', 'embedding', 'lm_head', 'lm_head_scale'];
+export const IMAGE_DDR_KINDS: readonly DdrKind[] = ['weights', 'norms', 'rope', 'embedding', 'lm_head', 'lm_head_scale', 'lm_head_ternary', 'lm_head_ternary_scale'];
 
 export interface SectionRecord {
   name: string;
@@ -71,8 +71,8 @@ export interface UramBlockRecord {
   rows_per_bank: number;
 }
 
-export interface UramLinearRecord {
-  linear: LinearName;
+export interface UramLinearRecord<N extends string = LinearName> {
+  linear: N;
   rows: number;
   cols: number;
   chunks: number;
@@ -91,6 +91,8 @@ export interface UramRecord {
   /** URAMs the steps touch at most (max over steps). */
   urams_used: number;
   linears: UramLinearRecord[];
+  /** The ternary LM head's row tiles (lm_head ternary-shortlist builds), else null. */
+  head: UramLinearRecord<'head'> | null;
 }
 
 export interface LayerBoundRecord {
@@ -111,6 +113,8 @@ export interface LayerBoundRecord {
   down_out: number;
   /** The residual stream after this layer. */
   residual: number;
+  /** |attention score| (docs/numerics.md §4.4). */
+  attn_score: number;
 }
 
 export interface NumericsRecord {
@@ -125,6 +129,8 @@ export interface NumericsRecord {
   layers: LayerBoundRecord[];
   /** fp16-activation builds: how the norm weights fared in the DDR copies (binary16). */
   fp16_norms: { weights: number; inexact: number; max_rel_error: number } | null;
+  /** binary32 bits of f32(rms_norm_eps), "0x3727c5ac": the eps the firmware programs. */
+  rms_norm_eps_bits: string;
 }
 
 export interface SourceRecord {

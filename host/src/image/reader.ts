@@ -25,7 +25,7 @@ import { decodeHeader, FORMAT_NAME, HEADER_BYTES, SECTION_ALIGNMENT, SUPPORTED_V
 import { IMAGE_DDR_KINDS, validateManifest, type ImageManifest, type SectionRecord } from './manifest.js';
 import { LIMIT } from './bounds.js';
 import { verifyImage } from './manifest-checks.js';
-import { ddrNormRegion, f32Hex, hostNormSection, TOKENIZER_CONFIG_SECTION, TOKENIZER_JSON_SECTION, uramRecord } from './records.js';
+import { ddrNormRegion, f32Hex, hostNormSection, rmsNormEpsBits, TOKENIZER_CONFIG_SECTION, TOKENIZER_JSON_SECTION, uramRecord } from './records.js';
 
 export interface OpenImageOptions {
   /**
@@ -397,6 +397,9 @@ function checkModel(file: string, m: ImageManifest, hw: LoadedHwConfig, header: 
   }
   if (m.numerics.activation_format !== hw.config.architecture.activation_format || (m.numerics.fp16_norms !== null) !== fp16) {
     throw fail('the numerics record does not match the hardware set\'s activation format');
+  }
+  if (m.numerics.rms_norm_eps_bits !== rmsNormEpsBits(spec)) {
+    throw fail(`numerics.rms_norm_eps_bits is ${m.numerics.rms_norm_eps_bits}, but spec.rmsNormEps ${spec.rmsNormEps} is ${rmsNormEpsBits(spec)} in binary32`);
   }
   return uram;
 }

@@ -2,6 +2,7 @@
  * The `embedding` (bf16, flushed), `lm_head.weight` (int8 rows) and `lm_head.scale` (binary32 row
  * absmax) sections (docs/image-format.md §2), in row chunks straight from the safetensors file;
  * a tied head is quantised from the same chunks as the embedding. Non-finite values are refused.
+ * Shortlist builds also get the ternary head from the same binary32 rows (write-ternary-head.ts).
  */
 
 import { EMBED_NAME, LM_HEAD_NAME } from '../checkpoint/names.js';
@@ -11,6 +12,7 @@ import { TellmeError } from '../errors.js';
 import { bf16ToF32, f32ToBf16FlushedBulk } from '../numerics/f16.js';
 import { quantizeHeadRow } from '../quant/head.js';
 import { asBytes, type ImageFile } from './image-file.js';
+import type { TernaryHeadWriter } from './write-ternary-head.js';
 
 export interface EmbeddingWritten {
   /** max |embedding value| after the bf16 rounding (what the residual stream starts from). */
@@ -19,7 +21,13 @@ export interface EmbeddingWritten {
   rowAbsmaxMax: number;
 }
 
-export function writeEmbeddingAndHead(ckpt: Checkpoint, file: ImageFile, chunkRows: number, progress: (what: string) => void): EmbeddingWritten {
+export function writeEmbeddingAndHead(
+  ckpt: Checkpoint,
+  file: ImageFile,
+  chunkRows: number,
+  ternaryHead: TernaryHeadWriter | null,
+  progress: (what: string) => void,
+): EmbeddingWritten {
   const spec = ckpt.spec;
   const embInfo = ckpt.tensors.get(EMBED_NAME);
   const headInfo = ckpt.tensors.get(spec.tiedEmbeddings ? EMBED_NAME : LM_HEAD_NAME);
@@ -48,6 +56,7 @@ export function writeEmbeddingAndHead(ckpt: Checkpoint, file: ImageFile, chunkRo
     }
     headSink.write(asBytes(q8.subarray(0, rows * h)));
     scaleSink.write(asBytes(rowAmax.subarray(0, rows)));
+    ternaryHead?.rows(chunk);
   };
   forEachF32Chunk(
     embInfo,
@@ -76,5 +85,6 @@ export function writeEmbeddingAndHead(ckpt: Checkpoint, file: ImageFile, chunkRo
   }
   headSink.finish();
   scaleSink.finish();
+  ternaryHead?.finish();
   return { embeddingAbsmax: bf16ToF32(embMaxBits), rowAbsmaxMax };
 }

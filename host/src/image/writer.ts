@@ -30,9 +30,10 @@ import { normsToF16 } from './elements.js';
 import { FORMAT_NAME, FORMAT_VERSION } from './format.js';
 import { asBytes, ImageFile } from './image-file.js';
 import type { ImageManifest, NumericsRecord, TokenizerRecord } from './manifest.js';
-import { ddrNormRegion, ddrRegionRecord, hostNormSection, TOKENIZER_CONFIG_SECTION, TOKENIZER_JSON_SECTION, uramRecord } from './records.js';
+import { ddrNormRegion, ddrRegionRecord, hostNormSection, rmsNormEpsBits, TOKENIZER_CONFIG_SECTION, TOKENIZER_JSON_SECTION, uramRecord } from './records.js';
 import { sectionTable, type SectionTable } from './section-table.js';
 import { writeEmbeddingAndHead, type EmbeddingWritten } from './write-embedding.js';
+import { TernaryHeadWriter } from './write-ternary-head.js';
 import { writeWeights, type WeightsWritten } from './write-weights.js';
 
 export type ConvertProgress = (done: number, total: number, what: string) => void;
@@ -121,7 +122,8 @@ export async function convertCheckpoint(ckpt: Checkpoint, outPath: string, opts:
     writeNormsAndRope(file, table, inputs, fp16 ? normsF16 : null, spec, plan.context);
     progress('norms, RoPE table');
     const weights = await writeWeights(ckpt, hw, plan, inputs, file, (role, layer) => normsF16.bits(role, layer), progress);
-    const embedding = writeEmbeddingAndHead(ckpt, file, chunkRows, progress);
+    const ternaryHead = plan.uram.head ? new TernaryHeadWriter(plan.uram.head, hw, file) : null;
+    const embedding = writeEmbeddingAndHead(ckpt, file, chunkRows, ternaryHead, progress);
     const numerics = overflowRecord(spec, hw, inputs, weights, embedding, fp16 ? normsF16 : null);
     return buildManifest(spec, hw, plan, inputs, table, weights, numerics);
   });
@@ -213,6 +215,7 @@ function overflowRecord(
     logit_bound: logits,
     layers: weights.layers,
     fp16_norms: normsF16 ? { weights: normsF16.weights, inexact: normsF16.inexact, max_rel_error: normsF16.maxRelError } : null,
+    rms_norm_eps_bits: rmsNormEpsBits(spec),
   };
 }
 

@@ -10,10 +10,22 @@ import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { HEAD_OUT_POSITIONS } from '../hwconfig/derive.js';
 import { LAYER_NORM_ROLES, type LayerNormRole, type LinearName, type ModelSpec } from '../model/spec.js';
 import { beatCount, packLayout, type PackLayout } from './beats.js';
-import type { UramPlan, UramTile } from './uram.js';
+import type { PlacedLinear, UramPlan, UramTile } from './uram.js';
 
-export type DdrKind = 'weights' | 'norms' | 'rope' | 'kv_cache' | 'scratch' | 'embedding' | 'lm_head' | 'lm_head_scale' | 'logits';
-export type DdrDtype = 'packed' | 'fp16' | 'bf16' | 'fp32' | 'int8';
+export type DdrKind =
+  | 'weights'
+  | 'norms'
+  | 'rope'
+  | 'kv_cache'
+  | 'scratch'
+  | 'embedding'
+  | 'lm_head'
+  | 'lm_head_scale'
+  | 'lm_head_ternary'
+  | 'lm_head_ternary_scale'
+  | 'logits';
+/** `bytes`: records of mixed fields (the head's output records, docs/accelerator.md). */
+export type DdrDtype = 'packed' | 'fp16' | 'bf16' | 'fp32' | 'int8' | 'bytes';
 export type NormRole = LayerNormRole | 'final';
 
 export interface DdrRegion {
@@ -53,7 +65,26 @@ export interface DdrPlan {
   problems: string[];
 }
 
-export const DDR_KINDS: readonly DdrKind[] = ['weights', 'norms', 'rope', 'kv_cache', 'scratch', 'embedding', 'lm_head', 'lm_head_scale', 'logits'];
+export const DDR_KINDS: readonly DdrKind[] = ['weights', 'norms', 'rope', 'kv_cache', 'scratch', 'embedding', 'lm_head', 'lm_head_scale', 'lm_head_ternary', 'lm_head_ternary_scale', 'logits'];
+
+/**
+ * Head positions one pass writes records for at most (docs/accelerator.md): a pass whose head runs
+ * for more positions (a long verify, an all-positions prefill) is split by the firmware.
+ */
+export const HEAD_RECORD_POSITIONS = HEAD_OUT_POSITIONS;
+
+/** DDR region (and image section) of lane `lane` of tile `tile` of the ternary head (numerics.md §9.2). */
+export function headWeightsRegion(tile: number, lane: number): string {
+  return `weights.head.t${tile}.p${lane}`;
+}
+/** DDR region (and image section) of the ternary head's w_r, binary32 per row. */
+export const HEAD_TERNARY_SCALE_REGION = 'lm_head.ternary_scale';
+
+/** Bytes of one head output record (docs/accelerator.md): a 16-byte header and the candidates. */
+export function headRecordBytes(spec: ModelSpec, hw: LoadedHwConfig): number {
+  const n = hw.config.numerics;
+  return n.lm_head === 'ternary-shortlist' ? 16 + 8 * Math.min(n.shortlist_k, spec.vocabSize) : 16 + 4 * spec.vocabSize;
+}
 
 export function alignUp(x: number, a: number): number {
   return Math.ceil(x / a) * a;
@@ -99,7 +130,7 @@ export function paperNormCarrier(spec: ModelSpec, layer: number, linear: LinearN
 }
 
 /** The pack layout of one tile. */
-export function tilePackLayout(tile: UramTile, hw: LoadedHwConfig): PackLayout {
+export function tilePackLayout(tile: UramTile<PlacedLinear>, hw: LoadedHwConfig): PackLayout {
   return packLayout(
     hw,
     tile.blocks.map((b) => ({ rowStart: b.rowStart, rows: b.rows, chunkStart: b.chunkStart, chunks: b.chunks })),
@@ -208,12 +239,21 @@ export function planDdr(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, opt
   add({ name: 'embedding', kind: 'embedding', size: 2 * spec.vocabSize * spec.hiddenSize, dtype: 'bf16', shape: [spec.vocabSize, spec.hiddenSize] });
   add({ name: 'lm_head.weight', kind: 'lm_head', size: spec.vocabSize * spec.hiddenSize, dtype: 'int8', shape: [spec.vocabSize, spec.hiddenSize] });
   add({ name: 'lm_head.scale', kind: 'lm_head_scale', size: 4 * spec.vocabSize, dtype: 'fp32', shape: [spec.vocabSize] });
+  // The ternary head of the shortlist (numerics.md §9.2): a tiled linear, one lane region per
+  // port and tile, then w_r per row.
+  if (uram.head) {
+    for (const t of uram.head.tiles) {
+      const beats = beatCount(tilePackLayout(t, hw));
+      for (let p = 0; p < lanes; p++) {
+        add({ name: headWeightsRegion(t.tile, p), kind: 'lm_head_ternary', size: beats * laneBytes, dtype: 'packed', shape: [beats, laneBytes], tile: t.tile, lane: p });
+      }
+    }
+    add({ name: HEAD_TERNARY_SCALE_REGION, kind: 'lm_head_ternary_scale', size: 4 * spec.vocabSize, dtype: 'fp32', shape: [spec.vocabSize] });
+  }
+  // The head's output records (docs/accelerator.md), when the fabric runs the head.
   if (hw.config.lm_head.placement === 'fabric') {
-    // What the fabric head returns (docs/accelerator.md §2): one record per head position, up to
-    // HEAD_OUT_POSITIONS of them; 4 header words, then the logit of every id (int8 head) or K
-    // (id, logit) pairs (ternary shortlist head).
-    const words = 4 + (hw.config.numerics.lm_head === 'ternary-shortlist' ? 2 * Math.min(hw.config.numerics.shortlist_k, spec.vocabSize) : spec.vocabSize);
-    add({ name: 'logits', kind: 'logits', size: 4 * HEAD_OUT_POSITIONS * words, dtype: 'fp32', shape: [HEAD_OUT_POSITIONS, words] });
+    const rec = headRecordBytes(spec, hw);
+    add({ name: 'logits', kind: 'logits', size: HEAD_RECORD_POSITIONS * rec, dtype: 'bytes', shape: [HEAD_RECORD_POSITIONS, rec] });
   }
   const totalBytes = alignUp(off, A);
   const byKind = Object.fromEntries(DDR_KINDS.map((k) => [k, 0])) as Record<DdrKind, number>;

@@ -40,8 +40,11 @@ export interface UramBlock extends WeightBlock {
   rowsPerBank: number;
 }
 
-export interface UramTile {
-  linear: LinearName;
+/** What a tile belongs to: a layer's linear, or the ternary LM head (docs/numerics.md §9.2). */
+export type PlacedLinear = LinearName | 'head';
+
+export interface UramTile<N extends PlacedLinear = LinearName> {
+  linear: N;
   tile: number;
   tiles: number;
   /** Matrix rows this tile computes: [rowStart, rowStart + rows). */
@@ -57,13 +60,13 @@ export interface UramTile {
   storedVectors: number;
 }
 
-export interface LinearPlacement {
-  linear: LinearName;
+export interface LinearPlacement<N extends PlacedLinear = LinearName> {
+  linear: N;
   rows: number;
   cols: number;
   /** ceil(cols / (T*G)) */
   chunks: number;
-  tiles: UramTile[];
+  tiles: UramTile<N>[];
 }
 
 /** One step of a layer: a tile resident in one buffer. */
@@ -95,6 +98,8 @@ export interface UramPlan {
   wordsPerBuffer: number;
   weightBufferUrams: number;
   linears: LinearPlacement[];
+  /** The ternary head's placement (lm_head ternary-shortlist builds), else null. */
+  head: LinearPlacement<'head'> | null;
   steps: UramStep[];
   stepsPerLayer: number;
   /** Highest words-per-bank any step needs, and the share of a buffer it is. */
@@ -113,7 +118,7 @@ function block(b: WeightBlock, wordBase: number, banks: number): UramBlock {
   return { ...b, wordBase, rowsPerBank: Math.ceil(b.rows / banks) };
 }
 
-function finishTile(linear: LinearName, tile: number, tiles: number, rowStart: number, rows: number, blocks: UramBlock[], R: number, C: number): UramTile {
+function finishTile<N extends PlacedLinear>(linear: N, tile: number, tiles: number, rowStart: number, rows: number, blocks: UramBlock[], R: number, C: number): UramTile<N> {
   let words = 0;
   let stored = 0;
   let real = 0;
@@ -162,6 +167,21 @@ export function paperRegions(rows: number, chunks: number, spec: ModelSpec, hw: 
   return out;
 }
 
+/**
+ * The ternary LM head (vocab × hidden) as one more tiled linear, streamed once per head
+ * evaluation (docs/numerics.md §9.2, docs/layout.md §4): row tiles like any linear of the tiled
+ * layout; it has no paper-regions form.
+ */
+export function placeHead(spec: ModelSpec, hw: LoadedHwConfig): LinearPlacement<'head'> {
+  const rows = spec.vocabSize;
+  const cols = spec.hiddenSize;
+  const C = chunksOf(cols, hw);
+  const banks = hw.derived.banks;
+  const parts = tileRows(rows, C, hw);
+  const tiles = parts.map((p, t) => finishTile('head' as const, t, parts.length, p.rowStart, p.rows, [block({ rowStart: p.rowStart, rows: p.rows, chunkStart: 0, chunks: C }, 0, banks)], rows, C));
+  return { linear: 'head', rows, cols, chunks: C, tiles };
+}
+
 export function placeLinear(spec: ModelSpec, hw: LoadedHwConfig, linear: LinearName): LinearPlacement {
   const { rows, cols } = linearShape(spec, linear);
   const C = chunksOf(cols, hw);
@@ -186,7 +206,7 @@ export function placeLinear(spec: ModelSpec, hw: LoadedHwConfig, linear: LinearN
 }
 
 /** Bank and absolute word of vector (row, chunk) of a tile placed in `buffer`. */
-export function uramAddress(tile: UramTile, row: number, chunk: number, buffer: number, hw: LoadedHwConfig): { bank: number; word: number } {
+export function uramAddress(tile: UramTile<PlacedLinear>, row: number, chunk: number, buffer: number, hw: LoadedHwConfig): { bank: number; word: number } {
   const banks = hw.derived.banks;
   for (const b of tile.blocks) {
     if (row >= b.rowStart && row < b.rowStart + b.rows && chunk >= b.chunkStart && chunk < b.chunkStart + b.chunks) {
@@ -245,6 +265,7 @@ export function planUram(spec: ModelSpec, hw: LoadedHwConfig): UramPlan {
     wordsPerBuffer: d.wordsPerBankPerBuffer,
     weightBufferUrams: hw.config.uram.weight_buffer_urams,
     linears,
+    head: hw.config.numerics.lm_head === 'ternary-shortlist' ? placeHead(spec, hw) : null,
     steps,
     stepsPerLayer: steps.length,
     peakWordsPerBank: peak,
