@@ -34,6 +34,7 @@ describe('per-layer bounds (numerics §4.4)', () => {
       q_out: 4, // K = 4 · 4 · 0.25
       k_out: 8,
       v_out: 16,
+      attn_score: 64, // √head_dim · q_out · k_out = 2 · 4 · 8
       o_in: 12, // √16 · 3
       o_out: 384, // K = 16 · 12 · 2
       ffn_in: 1, // √4 · 0.5
@@ -61,6 +62,7 @@ describe('per-layer bounds (numerics §4.4)', () => {
     expect(b.v_out).toBe(16);
     expect(b.o_in).toBe(32);
     expect(b.o_out).toBe(16 * 32 * 2);
+    expect(b.attn_score).toBe(2 * 4 * 8); // int8 q/k: no binary16 saturation, same bound here
   });
 
   it('a BitLinear input below the 1e-5 floor counts as f32(1e-5)', () => {
