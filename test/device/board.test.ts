@@ -7,6 +7,7 @@
  * overflow, a cancel mid-decode, the board killed mid-decode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Board } from '../../host/src/device/board.js';
 import { imageForBoard, prepareModel } from '../../host/src/device/model.js';
@@ -119,6 +120,34 @@ describe('a virtual board over its pseudo-terminal', () => {
     const err = await board.upload(image, 'paper.tlm').catch((e) => e);
     expect(err).toMatchObject({ errorName: 'IMAGE_HW_MISMATCH' });
     expect(err.fix).toMatch(/tellme convert --board/);
+    await board.ping();
+  });
+});
+
+/** A copy of image with its manifest (same length) and header edited, every checksum made consistent again. */
+function edited(image: string, o: { version?: number; manifest?: (json: string) => string }): string {
+  const b = fs.readFileSync(image);
+  const off = Number(b.readBigUInt64LE(16)), len = Number(b.readBigUInt64LE(24));
+  if (o.manifest) {
+    const m = Buffer.from(o.manifest(b.subarray(off, off + len).toString('utf8')), 'utf8');
+    expect(m.length).toBe(len);
+    m.copy(b, off);
+    createHash('sha256').update(m).digest().copy(b, 32);
+  }
+  if (o.version !== undefined) b.writeUInt32LE(o.version, 8);
+  createHash('sha256').update(b.subarray(0, 96)).digest().copy(b, 96);
+  const out = image.replace(/\.tlm$/, `.edited${++editedCount}.tlm`);
+  fs.writeFileSync(out, b);
+  return out;
+}
+let editedCount = 0;
+
+describe('the firmware reads image format v2 only, with the host reader\'s checks', () => {
+  it('a version-1 image is refused with "re-convert"; a wrong numerics.rms_norm_eps_bits is named', async () => {
+    const v1 = edited(img.image, { version: 1 });
+    await expect(board.loadPath(v1)).rejects.toMatchObject({ errorName: 'IMAGE_INVALID', message: expect.stringMatching(/version 1 .*re-convert the model/) });
+    const eps = edited(img.image, { manifest: (j) => j.replace(/"rms_norm_eps_bits":"0x([0-9a-f]{7})([0-9a-f])"/, (_m, h: string, l: string) => `"rms_norm_eps_bits":"0x${h}${((parseInt(l, 16) + 1) % 16).toString(16)}"`) });
+    await expect(board.loadPath(eps)).rejects.toMatchObject({ errorName: 'IMAGE_INVALID', message: expect.stringMatching(/numerics\.rms_norm_eps_bits is 0x[0-9a-f]{8}, but spec\.rmsNormEps .* is 0x/) });
     await board.ping();
   });
 });
