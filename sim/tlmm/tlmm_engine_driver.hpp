@@ -127,6 +127,7 @@ class EngineDriver {
 
   // One call: at most `budget` clock cycles (then timed_out, the engine left mid-call).
   CallResult call(const Call &c, InPort &w, InPort &act, OutPort &acc, uint64_t budget) {
+    Verilated::threadContextp(ctx_.get());  // the caller's thread may differ from the last call's (the C ABI allows any thread)
     top_->load_en = c.load_en;
     top_->load_buf = c.load_buf;
     top_->load_rows = c.load_rows;
