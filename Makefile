@@ -184,8 +184,8 @@ $(HLS_OUT)/accel_tb_rtl: hls/csim/accel_tb.cpp $(HLS_OUT)/libtellme_hls_accel_rt
 # --- Firmware (firmware/, C11) and the virtual board (sim/vboard) -------------------------------
 # The firmware's portable part (app, drv, generated bindings) builds for x86-64 and, cross, for
 # aarch64 (the KV260's Cortex-A53; its unit tests run under qemu-aarch64, so the NEON head runs).
-# The virtual board links it with the sim HAL and the simulated accelerator (sim/accel). Same
-# numerics flags as the HLS C-sim: no contraction, no fast-math.
+# The virtual board links it with the sim HAL and the HLS top (hls/sim). Same numerics flags as
+# the HLS C-sim: no contraction, no fast-math.
 FW_OUT := build/firmware
 FW_INC := -Ifirmware/app -Ifirmware/drv -Ifirmware/hal -Ifirmware/gen -Ihls/include
 FW_WARN := -Wall -Wextra -Werror
@@ -222,41 +222,30 @@ fw-test: firmware
 	$(FW_OUT)/x86_64/fw_xdma
 	$(QEMU_AARCH64) $(FW_OUT)/aarch64/fw_unit
 
-# The virtual board (docs/protocol.md §11): build/vboard/tellme-vboard, the firmware with the sim
-# HAL over the simulated accelerator (sim/accel). Its TLMM engine is the C++ model (--fidelity csim)
-# or the Verilated hw/rtl tlmm_engine of VB_RTL_BOARD (--fidelity rtl), both linked in.
+# The virtual board (docs/protocol.md §11): the firmware with the sim HAL over the whole HLS top
+# in C simulation (hls/sim/tl_hls_accel.h) for HLS_BOARD. build/vboard/tellme-vboard links the csim
+# library (build/hls/libtellme_hls_accel.a); each executable runs the other when asked for the other
+# --fidelity (sim/README.md).
 VB_OUT := build/vboard
-VB_RTL_BOARD ?= kv260
-VB_RTL_DIR := $(VB_OUT)/rtl-$(VB_RTL_BOARD)
-VERILATOR_INC := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)/include
-VB_CXXFLAGS := -std=c++17 -O2 $(FW_WARN) $(HLS_FP) $(FW_INC) -Isim/accel -pthread
-VB_CXX := sim/accel/accel_model.cpp sim/accel/tile_engine_csim.cpp
-VB_DEPS := $(FW_DEPS) $(wildcard sim/accel/*.h sim/accel/*.hpp)
+VB_CSRC := $(FW_CORE) firmware/hal/tl_hal_sim.c sim/vboard/vboard_main.c
+VB_CXXFLAGS := -std=c++17 -O2 $(FW_WARN) $(HLS_FP) $(FW_INC) -Isim/vboard -Ihls/sim -pthread
+VB_DEPS := $(FW_DEPS) $(wildcard sim/vboard/*.h) sim/vboard/accel_sim.cpp hls/sim/tl_hls_accel.h
 
 vboard: $(VB_OUT)/tellme-vboard
 
-# The Verilated engine as a library (same flags as rtl-sim, without the testbench).
-$(VB_RTL_DIR)/Vtlmm_engine__ALL.a: hw/gen/$(VB_RTL_BOARD)/tellme_hw_pkg.sv $(RTL_SV) $(RTL_VLT)
-	@mkdir -p $(VB_RTL_DIR)
-	verilator --cc --build -j 2 $(VERILATOR_FLAGS) --top-module tlmm_engine -Mdir $(VB_RTL_DIR) \
-	  $(RTL_VLT) hw/gen/$(VB_RTL_BOARD)/tellme_hw_pkg.sv $(RTL_SV) > $(VB_RTL_DIR)/build.log 2>&1 \
-	  || { tail -40 $(VB_RTL_DIR)/build.log; exit 1; }
-
-# Objects go to a directory of this make process (concurrent test workers may build at once).
-$(VB_OUT)/tellme-vboard: $(FW_CORE) firmware/hal/tl_hal_sim.c sim/vboard/vboard_main.c $(VB_CXX) sim/accel/tile_engine_rtl.cpp \
-    $(VB_DEPS) $(VB_RTL_DIR)/Vtlmm_engine__ALL.a hls/gen/$(VB_RTL_BOARD)/config.hpp
+# $(call vboard_link,LIBRARY,EXTRA CXXFLAGS): objects go to a directory of this make process
+# (concurrent test workers may build at once).
+define vboard_link
 	@mkdir -p $(VB_OUT)
 	@set -e; obj=$$(mktemp -d $(VB_OUT)/obj.XXXXXX); trap 'rm -rf $$obj' EXIT; objs=""; \
-	for f in $(FW_CORE) firmware/hal/tl_hal_sim.c sim/vboard/vboard_main.c; do \
-	  o=$$obj/$$(basename $$f .c).o; gcc $(FW_CFLAGS) -Isim/accel -c $$f -o $$o; objs="$$objs $$o"; done; \
-	for f in $(VB_CXX); do \
-	  o=$$obj/$$(basename $$f .cpp).o; g++ $(VB_CXXFLAGS) -c $$f -o $$o; objs="$$objs $$o"; done; \
-	g++ $(VB_CXXFLAGS) -DVB_RTL_BOARD='"$(VB_RTL_BOARD)"' -I$(VB_RTL_DIR) -Ihls/gen/$(VB_RTL_BOARD) -isystem $(VERILATOR_INC) \
-	  -c sim/accel/tile_engine_rtl.cpp -o $$obj/tile_engine_rtl.o; \
-	for f in verilated.cpp verilated_threads.cpp; do \
-	  g++ -std=c++17 -O2 -isystem $(VERILATOR_INC) -c $(VERILATOR_INC)/$$f -o $$obj/$${f%.cpp}.o; done; \
-	g++ -o $@.tmp$$$$ $$objs $$obj/tile_engine_rtl.o $(VB_RTL_DIR)/Vtlmm_engine__ALL.a $$obj/verilated.o $$obj/verilated_threads.o \
-	  -pthread -lutil -lm && mv -f $@.tmp$$$$ $@
+	for f in $(VB_CSRC); do \
+	  o=$$obj/$$(basename $$f .c).o; gcc $(FW_CFLAGS) -Isim/vboard -c $$f -o $$o; objs="$$objs $$o"; done; \
+	g++ $(VB_CXXFLAGS) $(2) -c sim/vboard/accel_sim.cpp -o $$obj/accel_sim.o; \
+	g++ -o $@.tmp$$$$ $$objs $$obj/accel_sim.o $(1) -pthread -lutil -lm && mv -f $@.tmp$$$$ $@
+endef
+
+$(VB_OUT)/tellme-vboard: $(VB_CSRC) $(VB_DEPS) $(HLS_OUT)/libtellme_hls_accel.a
+	$(call vboard_link,$(HLS_OUT)/libtellme_hls_accel.a,)
 
 # libFuzzer harness of the frame and message parser (clang, ASan + UBSan; firmware/fuzz).
 # `make fuzz` runs it for FUZZ_SECONDS (CI: bounded); docs/measurements.md records a long run.

@@ -8,6 +8,7 @@
 #include "tl_f16.h"  // hls/include: bfloat16 -> binary32.
 #include "tl_head.h"
 #include "tl_protocol.h"  // Generated: error codes.
+#include "tl_sampler.h"
 
 #define HEAD_CHUNK_BYTES (1u << 20)
 
@@ -82,22 +83,27 @@ uint16_t tl_engine_load(tl_engine *e, const char *path, tl_image_buffers *b, cha
   if (tl_accel_program(&e->accel, &m.regs) != TL_OK) return hal_fail(e, detail, len, "programming the accelerator");
   e->model = m;
   e->loaded = 1;
-  return tl_engine_set_kv(e, 0, detail, len);
+  e->kv_len = 0;
+  e->records = 0;
+  return 0;
 }
 
 uint16_t tl_engine_set_kv(tl_engine *e, uint32_t kv, char *detail, size_t len) {
-  tl_accel_result r;
   if (!e->loaded) {
     snprintf(detail, len, "no image is loaded");
     return TL_PROTO_ERR_NO_IMAGE;
   }
-  tl_status_t s = tl_accel_call(&e->accel, TL_COMMAND_SET_KV_LENGTH, 0, kv, e->model.regs.layers, 0, &r);
-  if (s != TL_OK) return accel_fail(e, s, &r, "set KV length", detail, len);
-  e->kv_len = r.kv_length;
+  if (kv > e->kv_len) {
+    snprintf(detail, len, "KV length %u is beyond the %u tokens in the KV cache", kv, e->kv_len);
+    return TL_PROTO_ERR_KV_LEN;
+  }
+  /* The fabric keeps no KV length (register map v2): the next pass gets kv as its kv_position, and
+   * positions >= kv are overwritten by it. Nothing to undo, nothing to call. */
+  e->kv_len = kv;
   return 0;
 }
 
-/* Embedding rows of ids into scratch.residual at positions kv_len.. */
+/* Embedding rows of ids into scratch.residual rows 0 .. n-1 (register map v2). */
 static uint16_t write_embeddings(tl_engine *e, const uint32_t *ids, uint32_t n, char *detail, size_t len) {
   const tl_accel_regs *r = &e->model.regs;
   const uint32_t h = r->hidden;
@@ -106,7 +112,7 @@ static uint16_t write_embeddings(tl_engine *e, const uint32_t *ids, uint32_t n, 
       return hal_fail(e, detail, len, "reading the embedding");
     }
     for (uint32_t i = 0; i < h; i++) e->row[i] = tl_bf16_to_f32(e->emb[i]);
-    if (tl_hal_mem_write(e->hal, r->residual_offset + ((uint64_t)e->kv_len + t) * h * 4u, e->row, (size_t)h * 4u) != TL_OK) {
+    if (tl_hal_mem_write(e->hal, r->residual_offset + (uint64_t)t * h * 4u, e->row, (size_t)h * 4u) != TL_OK) {
       return hal_fail(e, detail, len, "writing scratch.residual");
     }
   }
@@ -134,40 +140,81 @@ static uint16_t arm_head(tl_engine *e, char *detail, size_t len) {
     }
     tl_head_logits(rows, h, e->row_amax + r0, k, e->qx, h, amax, e->logits + r0);
   }
+  e->greedy = tl_argmax(e->logits, vocab);
   return 0;
 }
 
-static uint16_t run_pass(tl_engine *e, uint32_t command, const uint32_t *ids, uint32_t n, char *detail, size_t len) {
-  tl_accel_result r;
-  uint16_t code = write_embeddings(e, ids, n, detail, len);
-  if (code) return code;
-  tl_status_t s = tl_accel_call(&e->accel, command, n, 0, e->model.regs.layers, 0, &r);
-  if (s != TL_OK) return accel_fail(e, s, &r, command == TL_COMMAND_PREFILL ? "prefill" : "decode", detail, len);
-  if (r.kv_length != e->kv_len + n) {
-    snprintf(detail, len, "the accelerator's KV length is %u after a pass of %u tokens at %u", r.kv_length, n, e->kv_len);
-    e->kv_len = r.kv_length;
+/* Head record i of the last pass (docs/accelerator.md §2: u32 greedy id, f32 greedy logit, u32 vocab,
+ * u32 0, then f32 logit[vocab]) into e->logits and e->greedy. */
+uint16_t tl_engine_read_record(tl_engine *e, uint32_t i, char *detail, size_t len) {
+  const tl_accel_regs *r = &e->model.regs;
+  if (i >= e->records) {
+    snprintf(detail, len, "head record %u of a pass that wrote %u", i, e->records);
+    return TL_PROTO_ERR_INTERNAL;
+  }
+  if (e->board->lm_head_on_arm) return 0; /* the ARM head computed the one position's logits */
+  const uint64_t rec = 16u + 4ull * r->vocab, off = r->logits_offset + (uint64_t)i * rec;
+  uint32_t head[4];
+  if (tl_hal_mem_read(e->hal, off, head, sizeof head) != TL_OK || tl_hal_mem_read(e->hal, off + 16u, e->logits, (size_t)r->vocab * 4u) != TL_OK) {
+    return hal_fail(e, detail, len, "reading the head record");
+  }
+  if (head[2] != r->vocab || head[3] != 0 || head[0] >= r->vocab) {
+    snprintf(detail, len, "head record %u is malformed (greedy id %u, count %u, reserved %u; vocab %u)", i, head[0], head[2], head[3], r->vocab);
     return TL_PROTO_ERR_ACCEL_FAULT;
   }
-  e->kv_len = r.kv_length;
-  if (e->board->lm_head_on_arm) return arm_head(e, detail, len);
-  if (tl_hal_mem_read(e->hal, e->model.regs.logits_offset, e->logits, (size_t)e->model.regs.vocab * 4u) != TL_OK) {
-    return hal_fail(e, detail, len, "reading the logits");
-  }
+  e->greedy = head[0];
   return 0;
+}
+
+/* One accelerator pass of ids[0..n) at positions kv_len..; the head for the last position, or for
+ * every position (all: VERIFY). */
+static uint16_t run_pass(tl_engine *e, uint32_t command, const uint32_t *ids, uint32_t n, char *detail, size_t len) {
+  tl_accel_result r;
+  const char *what = command == TL_COMMAND_PREFILL ? "prefill" : command == TL_COMMAND_DECODE ? "decode" : "verify";
+  e->records = 0;
+  uint16_t code = write_embeddings(e, ids, n, detail, len);
+  if (code) return code;
+  tl_status_t s = tl_accel_call(&e->accel, command, n, e->kv_len, e->model.regs.layers, 0, &r);
+  if (s != TL_OK) return accel_fail(e, s, &r, what, detail, len);
+  if (r.kv_length != e->kv_len + n || r.tokens_done != n) {
+    snprintf(detail, len, "%s: the accelerator reports KV length %u and %u tokens done after a pass of %u tokens at %u", what, r.kv_length,
+             r.tokens_done, n, e->kv_len);
+    return TL_PROTO_ERR_ACCEL_FAULT;
+  }
+  e->kv_len += n;
+  e->records = command == TL_COMMAND_VERIFY ? n : 1;
+  if (e->board->lm_head_on_arm) {
+    if (command == TL_COMMAND_VERIFY) {
+      snprintf(detail, len, "verify: this build's LM head is on the ARM cores, which run it for one position a pass");
+      return TL_PROTO_ERR_INTERNAL;
+    }
+    return arm_head(e, detail, len);
+  }
+  return tl_engine_read_record(e, 0, detail, len);
+}
+
+static uint16_t require_image(tl_engine *e, char *detail, size_t len) {
+  if (e->loaded) return 0;
+  snprintf(detail, len, "no image is loaded");
+  return TL_PROTO_ERR_NO_IMAGE;
 }
 
 uint16_t tl_engine_prefill(tl_engine *e, const uint32_t *ids, uint32_t n, char *detail, size_t len) {
-  if (!e->loaded) {
-    snprintf(detail, len, "no image is loaded");
-    return TL_PROTO_ERR_NO_IMAGE;
-  }
-  return run_pass(e, TL_COMMAND_PREFILL, ids, n, detail, len);
+  uint16_t code = require_image(e, detail, len);
+  return code ? code : run_pass(e, TL_COMMAND_PREFILL, ids, n, detail, len);
 }
 
 uint16_t tl_engine_decode(tl_engine *e, uint32_t id, char *detail, size_t len) {
-  if (!e->loaded) {
-    snprintf(detail, len, "no image is loaded");
-    return TL_PROTO_ERR_NO_IMAGE;
+  uint16_t code = require_image(e, detail, len);
+  return code ? code : run_pass(e, TL_COMMAND_DECODE, &id, 1, detail, len);
+}
+
+uint16_t tl_engine_verify(tl_engine *e, const uint32_t *ids, uint32_t n, char *detail, size_t len) {
+  uint16_t code = require_image(e, detail, len);
+  if (code) return code;
+  if (n == 0 || n > TL_ENGINE_VERIFY_MAX) {
+    snprintf(detail, len, "verify: %u tokens in one pass, at most %u", n, TL_ENGINE_VERIFY_MAX);
+    return TL_PROTO_ERR_INTERNAL;
   }
-  return run_pass(e, TL_COMMAND_DECODE, &id, 1, detail, len);
+  return run_pass(e, TL_COMMAND_VERIFY, ids, n, detail, len);
 }

@@ -1,9 +1,11 @@
 /*
  * The model on the accelerator: the loaded image, the session's KV length, and one pass at a time
- * (docs/registers.md §5): the embedding lookup (bf16 rows of the image's embedding region, exact
- * into binary32, written to scratch.residual at the tokens' positions), the accelerator command,
- * and the logits — read from the fabric head's logits region, or computed by the int8 head on the
- * ARM cores (tl_head.c) from the final norm output the accelerator leaves in scratch.act0/amax.
+ * (docs/registers.md §5, register map v2): the embedding lookup (bf16 rows of the image's embedding
+ * region, exact into binary32, written to scratch.residual rows 0 .. n-1), the accelerator command
+ * with the session's KV length as its kv_position (the fabric keeps none), and the logits — read
+ * from the fabric head's records in the logits region (docs/accelerator.md §2: one per head
+ * position), or computed by the int8 head on the ARM cores (tl_head.c) from the final norm output
+ * the accelerator leaves in scratch.act0/amax.
  */
 #ifndef TL_ENGINE_H
 #define TL_ENGINE_H
@@ -25,8 +27,10 @@ typedef struct {
   const tl_board_desc *board;
   int loaded;
   tl_model model;
-  uint32_t kv_len; /* tokens in the KV cache (the accelerator's kv_length) */
-  float *logits;   /* [max_vocab]: the last pass's logits */
+  uint32_t kv_len;  /* tokens in the KV cache: the next pass's kv_position */
+  uint32_t records; /* head records the last pass wrote (VERIFY: one per position) */
+  float *logits;    /* [max_vocab]: the logits of the record read last */
+  uint32_t greedy;  /* its greedy id (the largest logit, ties to the lower id), as the fabric found it */
   /* scratch, allocated once */
   uint16_t *emb;
   float *row;
@@ -47,11 +51,19 @@ void tl_engine_free(tl_engine *e);
  */
 uint16_t tl_engine_load(tl_engine *e, const char *path, tl_image_buffers *b, char *detail, size_t len);
 
+/** Tokens of one VERIFY pass at most (the logits region holds 16 head records; docs/accelerator.md §2). */
+#define TL_ENGINE_VERIFY_MAX 16u
+
 /** Run ids[0..n) at positions kv_len.. as one prefill; the last position's logits in e->logits. */
 uint16_t tl_engine_prefill(tl_engine *e, const uint32_t *ids, uint32_t n, char *detail, size_t len);
 /** Run one token through the decode datapath; its logits in e->logits. */
 uint16_t tl_engine_decode(tl_engine *e, uint32_t id, char *detail, size_t len);
-/** Cut the KV cache to its first kv positions (kv <= kv_len). */
+/** Run ids[0..n) (n <= TL_ENGINE_VERIFY_MAX) at positions kv_len.. as one VERIFY pass, the head at
+ * every position: position 0's logits in e->logits, the others by tl_engine_read_record. */
+uint16_t tl_engine_verify(tl_engine *e, const uint32_t *ids, uint32_t n, char *detail, size_t len);
+/** Head record i (< e->records) of the last pass into e->logits and e->greedy. */
+uint16_t tl_engine_read_record(tl_engine *e, uint32_t i, char *detail, size_t len);
+/** Cut the KV cache to its first kv positions (kv <= kv_len): the next pass starts there. */
 uint16_t tl_engine_set_kv(tl_engine *e, uint32_t kv, char *detail, size_t len);
 
 #ifdef __cplusplus

@@ -588,6 +588,8 @@ static void send_logits(job_t *j, uint32_t position) {
 }
 
 static uint32_t select_token(tl_fw *fw) {
+  /* Greedy: the head's own greedy id (largest logit, ties to the lower id: numerics §10). */
+  if (fw->session.sampling.temperature == 0) return fw->engine.greedy;
   return tl_sample(fw->engine.logits, fw->engine.model.regs.vocab, &fw->session.sampling, &fw->session.rng, fw->order, fw->escratch);
 }
 
@@ -606,20 +608,25 @@ static uint16_t do_step(job_t *j, uint16_t type, uint8_t flags, uint32_t kv_offs
     if (kv_offset > e->kv_len) return fail(j, TL_PROTO_ERR_KV_LEN, "kv_offset %u is beyond the %u tokens in the KV cache", kv_offset, e->kv_len);
     if ((uint64_t)kv_offset + n > ctx) return fail(j, TL_PROTO_ERR_CONTEXT, "%u tokens at KV offset %u do not fit the context of %u", n, kv_offset, ctx);
     if ((code = tl_engine_set_kv(e, kv_offset, j->detail, sizeof j->detail)) != 0) return code;
-    /* One decode-datapath pass per position gives the verify pass's bits (docs/accelerator.md); the
+    /* VERIFY passes of at most TL_ENGINE_VERIFY_MAX tokens, the head at every position (positions
+     * are independent given the cache, so splitting changes no bit: docs/accelerator.md §3); the
      * selection stops after the first position whose choice is not the next draft. */
     int selecting = (flags & TL_PROTO_STEP_FLAGS_SELECT) != 0;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i0 = 0; i0 < n; i0 += TL_ENGINE_VERIFY_MAX) {
       if (cancelled(j)) {
         publish_session(fw);
-        return fail(j, TL_PROTO_ERR_CANCELLED, "VERIFY cancelled after %u of %u positions", i, n);
+        return fail(j, TL_PROTO_ERR_CANCELLED, "VERIFY cancelled after %u of %u positions", i0, n);
       }
-      if ((code = tl_engine_decode(e, fw->ids[i], j->detail, sizeof j->detail)) != 0) return code;
-      if (flags & TL_PROTO_STEP_FLAGS_LOGITS) send_logits(j, i);
-      if (selecting) {
-        uint32_t t = select_token(fw);
-        fw->tokens[ntok++] = t;
-        if (i + 1 < n && t != fw->ids[i + 1]) selecting = 0;
+      const uint32_t k = n - i0 < TL_ENGINE_VERIFY_MAX ? n - i0 : TL_ENGINE_VERIFY_MAX;
+      if ((code = tl_engine_verify(e, fw->ids + i0, k, j->detail, sizeof j->detail)) != 0) return code;
+      for (uint32_t i = i0; i < i0 + k; i++) {
+        if (i > i0 && (code = tl_engine_read_record(e, i - i0, j->detail, sizeof j->detail)) != 0) return code;
+        if (flags & TL_PROTO_STEP_FLAGS_LOGITS) send_logits(j, i);
+        if (selecting) {
+          uint32_t t = select_token(fw);
+          fw->tokens[ntok++] = t;
+          if (i + 1 < n && t != fw->ids[i + 1]) selecting = 0;
+        }
       }
     }
   } else {

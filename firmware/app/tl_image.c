@@ -17,7 +17,9 @@
 #define IMG_HEADER_BYTES 128u
 #define IMG_HASHED_BYTES 96u
 #define IMG_ALIGN 4096u
-#define IMG_FORMAT_VERSION 1u
+#define IMG_FORMAT_VERSION 2u
+/* Head positions whose records the logits region holds (docs/accelerator.md §2; ddr.ts HEAD_RECORD_POSITIONS). */
+#define IMG_HEAD_RECORD_POSITIONS 16u
 #define IMG_NO_DDR UINT64_MAX
 #define LINEARS 8u
 
@@ -144,6 +146,10 @@ static uint16_t check_header(const ctx_t *c, const uint8_t *h, uint64_t file_siz
     return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "not a TeLLMe model image (the file does not start with the image magic 89 54 4C 4D 49 4D 47 0A)");
   }
   uint32_t version = le32(h + 8);
+  if (version < IMG_FORMAT_VERSION) {
+    return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "image format version %u is older than this firmware's version %u: re-convert the model (`tellme convert`)",
+               version, IMG_FORMAT_VERSION);
+  }
   if (version != IMG_FORMAT_VERSION) {
     return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "unknown image format version %u; this firmware reads version %u", version, IMG_FORMAT_VERSION);
   }
@@ -222,6 +228,15 @@ static uint16_t check_spec(const ctx_t *c, uint32_t root, const tl_board_desc *b
   float epsf = (float)eps;
   r->rms_eps_bits = tl_f32_bits(epsf);
   if (!(epsf > 0)) return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "spec.rmsNormEps %g is not a positive binary32 value", eps);
+  /* The eps the registers get is recorded as bits (image format v2); it must be spec.rmsNormEps's. */
+  char eps_hex[16], want_hex[16];
+  snprintf(want_hex, sizeof want_hex, "0x%08x", r->rms_eps_bits);
+  if (!tl_json_str(c->doc, tl_json_get(c->doc, tl_json_get(c->doc, root, "numerics"), "rms_norm_eps_bits"), eps_hex, sizeof eps_hex, NULL)) {
+    return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "the manifest's numerics.rms_norm_eps_bits is missing");
+  }
+  if (strcmp(eps_hex, want_hex) != 0) {
+    return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "numerics.rms_norm_eps_bits is %s, but spec.rmsNormEps %g is %s in binary32", eps_hex, eps, want_hex);
+  }
   if (r->heads == 0 || r->kv_heads == 0 || r->heads % r->kv_heads != 0 || r->head_dim == 0 || r->head_dim % 2 != 0 || r->hidden == 0 || r->ffn == 0 ||
       r->layers == 0 || r->vocab == 0) {
     return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "the model spec is inconsistent (heads %u, KV heads %u, head_dim %u)", r->heads, r->kv_heads, r->head_dim);
@@ -329,9 +344,33 @@ static uint16_t derive_registers(const ctx_t *c, uint32_t root, const regions_t 
   for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
     if (!region_offset(c, rg, named[i].region, named[i].dst)) return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "the DDR map has no region %s", named[i].region);
   }
+  /* int8 KV (numerics §8.3): the per-token scales of the cache and of the queries. */
+  r->kv_k_scale_offset = r->kv_v_scale_offset = r->q_scale_offset = 0;
+  if (b->kv_int8) {
+    const struct {
+      const char *region;
+      uint64_t *dst;
+    } scales[] = {{"kv.k_scale", &r->kv_k_scale_offset}, {"kv.v_scale", &r->kv_v_scale_offset}, {"scratch.q_scale", &r->q_scale_offset}};
+    for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
+      if (!region_offset(c, rg, scales[i].region, scales[i].dst)) {
+        return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "the DDR map has no region %s (this build's KV cache is int8)", scales[i].region);
+      }
+    }
+  }
+  /* The fabric head writes one record per head position into logits (docs/accelerator.md §2):
+   * 16 bytes + vocab binary32 logits each, IMG_HEAD_RECORD_POSITIONS of them. */
   r->logits_offset = 0;
-  if (!b->lm_head_on_arm && !region_offset(c, rg, "logits", &r->logits_offset)) {
-    return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "the DDR map has no logits region (this build's LM head is on the fabric)");
+  if (!b->lm_head_on_arm) {
+    uint32_t hint = 0;
+    uint64_t size = 0;
+    if (!find_region(c, rg, "logits", &hint, &r->logits_offset, &size)) {
+      return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "the DDR map has no logits region (this build's LM head is on the fabric)");
+    }
+    uint64_t want = (uint64_t)IMG_HEAD_RECORD_POSITIONS * (16u + 4ull * r->vocab);
+    if (size < want) {
+      return bad(c, TL_PROTO_ERR_IMAGE_INVALID, "the logits region is %llu bytes, less than %u head records of %llu bytes (image format v2)",
+                 (unsigned long long)size, IMG_HEAD_RECORD_POSITIONS, (unsigned long long)(16u + 4ull * r->vocab));
+    }
   }
   /* The formulas must reach every weight and norm region of the map. */
   for (uint32_t i = 0; i < rg->count; i++) {
@@ -576,6 +615,11 @@ uint16_t tl_image_validate(const char *path, const tl_board_desc *board, uint64_
     e = bad(&c, TL_PROTO_ERR_IMAGE_INVALID, "unknown image manifest format version; this firmware reads version %u (it must equal the header's)", IMG_FORMAT_VERSION);
   }
   if (!e) e = check_hardware(&c, 0, board);
+  if (!e && board->lm_head_shortlist && !board->lm_head_on_arm) {
+    e = bad(&c, TL_PROTO_ERR_IMAGE_HW_MISMATCH,
+            "hardware.config.numerics.lm_head is ternary-shortlist: this firmware reads the int8 head's records (docs/accelerator.md §2), "
+            "not the shortlist's; convert the model for a build with numerics.lm_head int8");
+  }
   if (!e) e = check_spec(&c, 0, board, m);
   /* The DDR map. */
   uint32_t ddr = tl_json_get(&doc, 0, "ddr");

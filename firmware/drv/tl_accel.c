@@ -16,7 +16,14 @@ static tl_status_t w64(tl_accel *a, uint32_t off, uint64_t v) {
 tl_status_t tl_accel_check_build(tl_accel *a, char *detail, size_t len) {
   uint32_t lo = 0, hi = 0, ver = 0;
   if (a == NULL || a->hal == NULL || a->board == NULL) return TL_E_ARG;
-  tl_status_t s = tl_hal_reg_read(a->hal, TL_REG_BUILD_HASH, &lo);
+  tl_accel_result r;
+  tl_status_t s = tl_accel_call(a, TL_COMMAND_SET_KV_LENGTH, 0, 0, 0, 0, &r);
+  if (s != TL_OK && s != TL_E_FAULT) {
+    snprintf(detail, len, "the accelerator does not answer a call (%s): %s", s == TL_E_TIMEOUT ? "no ap_done" : "register access",
+             s == TL_E_TIMEOUT ? "is the bitstream loaded?" : tl_hal_error(a->hal));
+    return s;
+  }
+  s = tl_hal_reg_read(a->hal, TL_REG_BUILD_HASH, &lo);
   if (s == TL_OK) s = tl_hal_reg_read(a->hal, TL_REG_BUILD_HASH + 4u, &hi);
   if (s == TL_OK) s = tl_hal_reg_read(a->hal, TL_REG_REGMAP_VERSION, &ver);
   if (s != TL_OK) {
@@ -60,6 +67,8 @@ tl_status_t tl_accel_program(tl_accel *a, const tl_accel_regs *m) {
       {TL_REG_DDR_ACT, base},
       {TL_REG_DDR_KV, base},
       {TL_REG_DDR_HEAD, base},
+      {TL_REG_DDR_SIDE, base},
+      {TL_REG_DDR_OUT, base},
       {TL_REG_WEIGHTS_OFFSET, m->weights_offset},
       {TL_REG_NORMS_OFFSET, m->norms_offset},
       {TL_REG_NORM_FINAL_OFFSET, m->norm_final_offset},
@@ -74,6 +83,9 @@ tl_status_t tl_accel_program(tl_accel *a, const tl_accel_regs *m) {
       {TL_REG_LM_HEAD_WEIGHT_OFFSET, m->lm_head_weight_offset},
       {TL_REG_LM_HEAD_SCALE_OFFSET, m->lm_head_scale_offset},
       {TL_REG_LOGITS_OFFSET, m->logits_offset},
+      {TL_REG_Q_SCALE_OFFSET, m->q_scale_offset},
+      {TL_REG_KV_K_SCALE_OFFSET, m->kv_k_scale_offset},
+      {TL_REG_KV_V_SCALE_OFFSET, m->kv_v_scale_offset},
   };
   tl_status_t s = TL_OK;
   for (size_t i = 0; s == TL_OK && i < sizeof s32 / sizeof s32[0]; i++) s = w32(a, s32[i].off, s32[i].v);
@@ -103,6 +115,7 @@ void tl_accel_status_text(uint32_t status, char *buf, size_t len) {
       {TL_REG_STATUS_BAD_KV_POSITION_MASK, "bad_kv_position"},
       {TL_REG_STATUS_BAD_LAYER_COUNT_MASK, "bad_layer_count"},
       {TL_REG_STATUS_MISALIGNED_MASK, "misaligned"},
+      {TL_REG_STATUS_BAD_TILING_MASK, "bad_tiling"},
   };
   size_t n = 0;
   uint32_t rest = status;

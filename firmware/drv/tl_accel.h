@@ -21,7 +21,8 @@ extern "C" {
 typedef struct {
   uint32_t hidden, ffn, heads, kv_heads, head_dim, layers, vocab, context, activation, sub_norms, rms_eps_bits;
   uint64_t weights_offset, norms_offset, norm_final_offset, rope_offset, kv_k_offset, kv_v_offset, residual_offset, act0_offset,
-      act1_offset, q_offset, amax_offset, lm_head_weight_offset, lm_head_scale_offset, logits_offset;
+      act1_offset, q_offset, amax_offset, lm_head_weight_offset, lm_head_scale_offset, logits_offset, q_scale_offset, kv_k_scale_offset,
+      kv_v_scale_offset;
   uint32_t weights_layer_stride, norms_layer_stride;
   uint32_t linear_offset[TL_REG_LINEAR_OFFSET_COUNT];
   uint32_t linear_lane_stride[TL_REG_LINEAR_LANE_STRIDE_COUNT];
@@ -46,22 +47,26 @@ typedef struct {
 
 typedef struct {
   uint32_t status;      /* the status register: 0, or its error bits */
-  uint32_t kv_length;   /* after the call */
+  uint32_t kv_length;   /* after the call: kv_position + n_tokens (the fabric keeps no KV length) */
   uint32_t tokens_done;
   uint64_t cycles;
 } tl_accel_result;
 
 /**
  * The accelerator is the build this firmware was made for: its build_hash register holds the first
- * 64 bits of board->hw_hash and its regmap_version this map's. detail says what differs.
+ * 64 bits of board->hw_hash and its regmap_version this map's. Those are outputs of the top
+ * function, valid after a call, so this runs a SET_KV_LENGTH call (nothing else runs) first.
+ * detail says what differs.
  */
 TL_MUST_USE tl_status_t tl_accel_check_build(tl_accel *a, char *detail, size_t len);
 
-/** Write the shape, the window bases (ddr_act, ddr_kv, ddr_head, ddr_w0..P-1) and the map of a model. */
+/** Write the shape, the window bases (ddr_act, ddr_kv, ddr_head, ddr_side, ddr_out, ddr_w0..P-1) and the map of a model. */
 TL_MUST_USE tl_status_t tl_accel_program(tl_accel *a, const tl_accel_regs *m);
 
 /**
- * Run one command (TL_COMMAND_*) and wait for it (at most timeout_ms). TL_E_FAULT when the status
+ * Run one command (TL_COMMAND_*) at KV position kv_position (the tokens already in the cache: the
+ * pass runs positions kv_position .. kv_position + n_tokens - 1) and wait for it (at most
+ * timeout_ms). TL_E_FAULT when the status
  * register reports errors (out->status names them, tl_accel_status_text spells them out),
  * TL_E_TIMEOUT when ap_done does not come.
  */

@@ -9,7 +9,7 @@
  *   tl_hal_xdma.c   the PC side of a PCIe card: registers by mmap of /dev/xdmaN_user, the card's
  *                   DDR by pwrite/pread on /dev/xdmaN_h2c_C / _c2h_C in chunks of at most
  *                   0x7ffff000 bytes; a short transfer is an error.
- *   tl_hal_sim.c    the simulated accelerator of sim/accel (tl_accel_sim.h).
+ *   tl_hal_sim.c    the simulated accelerator of the virtual board (sim/vboard/tl_accel_sim.h: the HLS top).
  * Platform #ifdefs live in the backends only. Every call checks its arguments, returns a status
  * and is warn_unused_result; a failure writes a one-line reason (tl_hal_error) for the reply.
  */

@@ -1,4 +1,4 @@
-/* The sim backend of tl_hal.h: the simulated accelerator of sim/accel (tl_accel_sim.h). */
+/* The sim backend of tl_hal.h: the virtual board's simulated accelerator (sim/vboard/tl_accel_sim.h: the HLS top of hls/). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -26,14 +26,14 @@ static void test_call_writes_its_arguments_then_starts(void) {
   h->regs[TL_REG_KV_LENGTH / 4] = 12;
   h->regs[TL_REG_TOKENS_DONE / 4] = 5;
   tl_accel_result r;
-  TL_CHECK_EQ(tl_accel_call(&a, TL_COMMAND_PREFILL, 5, 0, 24, 0, &r), TL_OK);
+  TL_CHECK_EQ(tl_accel_call(&a, TL_COMMAND_PREFILL, 5, 7, 24, 0, &r), TL_OK);
   TL_CHECK_EQ(h->starts, 1);
   const int start = tl_mock_find_write(h, TL_REG_CTRL, 0);
   TL_CHECK(start >= 0);
   /* Every argument register is written, with its value, before ap_start. */
   const struct {
     uint32_t off, value;
-  } want[] = {{TL_REG_COMMAND, TL_COMMAND_PREFILL}, {TL_REG_N_TOKENS, 5}, {TL_REG_KV_POSITION, 0}, {TL_REG_LAYER_COUNT, 24},
+  } want[] = {{TL_REG_COMMAND, TL_COMMAND_PREFILL}, {TL_REG_N_TOKENS, 5}, {TL_REG_KV_POSITION, 7}, {TL_REG_LAYER_COUNT, 24},
               {TL_REG_FLAGS, 0},  {TL_REG_IER, TL_REG_IER_DONE_MASK}, {TL_REG_GIE, TL_REG_GIE_ENABLE_MASK}};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     int at = tl_mock_find_write(h, want[i].off, 0);
@@ -52,12 +52,12 @@ static void test_call_writes_its_arguments_then_starts(void) {
 static void test_call_reports_status_bits_by_name(void) {
   tl_hal *h = mock();
   tl_accel a = {.hal = h, .board = kv260(), .timeout_ms = 1000};
-  h->status = TL_REG_STATUS_CONTEXT_OVERFLOW_MASK | TL_REG_STATUS_MISALIGNED_MASK | 0x100u;
+  h->status = TL_REG_STATUS_CONTEXT_OVERFLOW_MASK | TL_REG_STATUS_MISALIGNED_MASK | TL_REG_STATUS_BAD_TILING_MASK | 0x100u;
   tl_accel_result r;
   TL_CHECK_EQ(tl_accel_call(&a, TL_COMMAND_DECODE, 1, 0, 24, 0, &r), TL_E_FAULT);
   char text[128];
   tl_accel_status_text(r.status, text, sizeof text);
-  TL_CHECK_STR(text, "context_overflow, misaligned, bits 0x00000100");
+  TL_CHECK_STR(text, "context_overflow, misaligned, bad_tiling, bits 0x00000100");
   tl_hal_close(h);
 }
 
@@ -88,6 +88,10 @@ static void test_build_identity_is_checked(void) {
   h->regs[TL_REG_REGMAP_VERSION / 4] = TL_REGMAP_VERSION;
   char detail[256] = "";
   TL_CHECK_EQ(tl_accel_check_build(&a, detail, sizeof detail), TL_OK);
+  /* The identity registers are the top function's outputs: a SET_KV_LENGTH call comes first. */
+  TL_CHECK_EQ(h->starts, 1);
+  const int cmd = tl_mock_find_write(h, TL_REG_COMMAND, 0);
+  TL_CHECK(cmd >= 0 && h->log[cmd].value == TL_COMMAND_SET_KV_LENGTH);
   h->regs[TL_REG_BUILD_HASH / 4] ^= 1u; /* one bit of another build */
   TL_CHECK_EQ(tl_accel_check_build(&a, detail, sizeof detail), TL_E_STATE);
   TL_CHECK(strstr(detail, "build_hash") != NULL && strstr(detail, "kv260") != NULL);
@@ -107,6 +111,9 @@ static void test_program_writes_the_window_bases(void) {
   m.hidden = 2560;
   m.weights_offset = 0x123456789000ull;
   m.linear_tile_rows[TL_LINEAR_DOWN_PROJ] = 77;
+  m.q_scale_offset = 0x5000;
+  m.kv_k_scale_offset = 0x6000;
+  m.kv_v_scale_offset = 0x7000;
   TL_CHECK_EQ(tl_accel_program(&a, &m), TL_OK);
   TL_CHECK_EQ(h->regs[TL_REG_HIDDEN / 4], 2560);
   /* 64-bit registers: low word then high word. */
@@ -116,6 +123,11 @@ static void test_program_writes_the_window_bases(void) {
   TL_CHECK_EQ(h->regs[(TL_REG_LINEAR_TILE_ROWS + 4u * TL_LINEAR_DOWN_PROJ) / 4], 77);
   for (uint32_t p = 0; p < b->weight_ports; p++) TL_CHECK_EQ(h->regs[TL_REG_DDR_W(p) / 4], 0x40000000u);
   TL_CHECK_EQ(h->regs[TL_REG_DDR_ACT / 4], 0x40000000u);
+  TL_CHECK_EQ(h->regs[TL_REG_DDR_SIDE / 4], 0x40000000u);
+  TL_CHECK_EQ(h->regs[TL_REG_DDR_OUT / 4], 0x40000000u);
+  TL_CHECK_EQ(h->regs[TL_REG_Q_SCALE_OFFSET / 4], 0x5000u);
+  TL_CHECK_EQ(h->regs[TL_REG_KV_K_SCALE_OFFSET / 4], 0x6000u);
+  TL_CHECK_EQ(h->regs[TL_REG_KV_V_SCALE_OFFSET / 4], 0x7000u);
   TL_CHECK_EQ(tl_hal_reg_write(h, 2, 0), TL_E_ARG); /* unaligned register access is refused */
   tl_hal_close(h);
 }

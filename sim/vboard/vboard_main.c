@@ -1,6 +1,7 @@
 /*
  * tellme-vboard: the virtual board. The firmware's command processor (firmware/app) with the sim
- * HAL backend over the simulated accelerator (sim/accel), reachable exactly like a board: over a
+ * HAL backend over the simulated accelerator (tl_accel_sim.h: the HLS top of hls/ in C simulation),
+ * reachable exactly like a board: over a
  * pseudo-terminal (openpty, raw), and optionally a loopback TCP port and the PCIe mailbox as
  * files (docs/protocol.md §10-§11, the command-line contract with host/src/transport/sim.ts).
  *
@@ -10,6 +11,10 @@
  *
  * Prints "TELLME-VBOARD pty|tcp|xdma <where>" per endpoint and "TELLME-VBOARD ready" on stdout;
  * diagnostics on stderr. Exits 0 on SIGTERM/SIGINT and when stdin reaches end of file.
+ *
+ * One executable links one accelerator library (the HLS top is one per process): tellme-vboard the
+ * csim one, tellme-vboard-rtl the one with the Verilated TLMM engine. Asked for the other fidelity,
+ * each runs its sibling in the same directory with the same arguments.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -259,6 +264,22 @@ static void remove_tree(const char *dir) {
   rmdir(dir);
 }
 
+/* Replace this process by the sibling executable that links the other fidelity's accelerator. */
+static void exec_sibling(const char *name, char **argv) {
+  static char self[4096], path[4096 + 64];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) die("%s", "cannot find this executable (/proc/self/exe)");
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash) *slash = '\0';
+  snprintf(path, sizeof path, "%s/%s", self, name);
+  argv[0] = path;
+  execv(path, argv);
+  fprintf(stderr, "tellme-vboard: this virtual board links the %s accelerator; the other fidelity is %s, which cannot run (%s): build it with `make vboard`\n",
+          tl_accel_sim_linked_fidelity() == TL_ACCEL_SIM_RTL ? "rtl" : "csim", path, strerror(errno));
+  exit(2);
+}
+
 static long parse_num(const char *flag, const char *v, long lo, long hi) {
   char *end = NULL;
   long n = v ? strtol(v, &end, 10) : 0;
@@ -294,6 +315,8 @@ int main(int argc, char **argv) {
   if (fidelity == NULL || (strcmp(fidelity, "csim") != 0 && strcmp(fidelity, "rtl") != 0)) die("%s", "--fidelity csim|rtl is required");
   if (board_name == NULL) die("%s", "--board NAME is required");
   const tl_board_desc *board = find_board(board_name);
+  const tl_accel_sim_fidelity want = strcmp(fidelity, "rtl") == 0 ? TL_ACCEL_SIM_RTL : TL_ACCEL_SIM_CSIM;
+  if (want != tl_accel_sim_linked_fidelity()) exec_sibling(want == TL_ACCEL_SIM_RTL ? "tellme-vboard-rtl" : "tellme-vboard", argv);
 
   static char tmp_state[256];
   int own_state = 0;
@@ -311,7 +334,7 @@ int main(int argc, char **argv) {
   tl_hal_config hc;
   memset(&hc, 0, sizeof hc);
   hc.board = board;
-  hc.sim_fidelity = strcmp(fidelity, "rtl") == 0 ? TL_ACCEL_SIM_RTL : TL_ACCEL_SIM_CSIM;
+  hc.sim_fidelity = want;
   hc.sim_hang = hang;
   if (tl_hal_open(&hal, &hc, err, sizeof err) != TL_OK) die("%s", err);
 

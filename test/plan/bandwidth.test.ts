@@ -109,8 +109,8 @@ describe('--set variants', () => {
   });
 
   it('validates the result like a board file and names what is wrong', () => {
-    const v = applySettings(ours, ['numerics.kv_format=int8']);
-    expect(v.config.numerics.kv_format).toBe('int8');
+    const v = applySettings(ours, ['numerics.kv_format=fp16']);
+    expect(v.config.numerics.kv_format).toBe('fp16');
     expect(v.hash).not.toBe(ours.hash);
     const err = (f: () => unknown) => {
       try {

@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "alveo-u55c";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "9cc1c97114067ea2eed7c759c1e3a8da6c6b537bae2b35463000065d84c93869";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "a2c839133e97c4c20d345a5002759a86d8729e5342a4d6a702ff7e2127e172d5";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 300u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)
@@ -65,7 +65,7 @@ constexpr unsigned BANK_DIV_SHIFT = 5u;  // see bank_div_mul
 constexpr unsigned LOADER_VECTORS_PER_CYCLE = 0u;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
 
 // Attention and LM head (docs/numerics.md §8.3, §9; docs/accelerator.md)
-constexpr bool KV_INT8 = false;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
+constexpr bool KV_INT8 = true;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
 constexpr bool LM_HEAD_FABRIC = true;  // the LM head runs on the fabric (else the fabric returns the final norm output)
 constexpr bool LM_HEAD_SHORTLIST = false;  // the ternary shortlist head (numerics §9.2); else the int8 head (§9.1)
 constexpr unsigned SHORTLIST_K = 256u;  // K of the shortlist head

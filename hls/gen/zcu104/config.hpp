@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "zcu104";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "872240c225a7794dc6538db26bc33ddf1bd782627b40aabb1754680ea345d713";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "10e234431c1c0c130b4c91a65968300761f69fdb2aac821ce42bb9e7b0b5eb1d";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)
@@ -65,7 +65,7 @@ constexpr unsigned BANK_DIV_SHIFT = 4u;  // see bank_div_mul
 constexpr unsigned LOADER_VECTORS_PER_CYCLE = 4u;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
 
 // Attention and LM head (docs/numerics.md §8.3, §9; docs/accelerator.md)
-constexpr bool KV_INT8 = false;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
+constexpr bool KV_INT8 = true;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
 constexpr bool LM_HEAD_FABRIC = true;  // the LM head runs on the fabric (else the fabric returns the final norm output)
 constexpr bool LM_HEAD_SHORTLIST = false;  // the ternary shortlist head (numerics §9.2); else the int8 head (§9.1)
 constexpr unsigned SHORTLIST_K = 256u;  // K of the shortlist head

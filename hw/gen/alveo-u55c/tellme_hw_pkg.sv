@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "alveo-u55c";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'h9cc1c97114067ea2eed7c759c1e3a8da6c6b537bae2b35463000065d84c93869;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'ha2c839133e97c4c20d345a5002759a86d8729e5342a4d6a702ff7e2127e172d5;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 300;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)
@@ -62,7 +62,7 @@ package tellme_hw_pkg;
   localparam int unsigned LoaderVectorsPerCycle = 0;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
 
   // Attention and LM head (docs/numerics.md §8.3, §9; docs/accelerator.md)
-  localparam bit KvInt8 = 1'b0;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
+  localparam bit KvInt8 = 1'b1;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
   localparam bit LmHeadFabric = 1'b1;  // the LM head runs on the fabric (else the fabric returns the final norm output)
   localparam bit LmHeadShortlist = 1'b0;  // the ternary shortlist head (numerics §9.2); else the int8 head (§9.1)
   localparam int unsigned ShortlistK = 256;  // K of the shortlist head

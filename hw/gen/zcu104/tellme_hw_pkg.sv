@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "zcu104";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'h872240c225a7794dc6538db26bc33ddf1bd782627b40aabb1754680ea345d713;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h10e234431c1c0c130b4c91a65968300761f69fdb2aac821ce42bb9e7b0b5eb1d;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)
@@ -62,7 +62,7 @@ package tellme_hw_pkg;
   localparam int unsigned LoaderVectorsPerCycle = 4;  // index vectors the dense-beat loader writes per cycle (0: no RTL loader for this build)
 
   // Attention and LM head (docs/numerics.md §8.3, §9; docs/accelerator.md)
-  localparam bit KvInt8 = 1'b0;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
+  localparam bit KvInt8 = 1'b1;  // kv_format int8: int8 q/k/v heads with binary32 scales, one attention algorithm for every pass (else binary16)
   localparam bit LmHeadFabric = 1'b1;  // the LM head runs on the fabric (else the fabric returns the final norm output)
   localparam bit LmHeadShortlist = 1'b0;  // the ternary shortlist head (numerics §9.2); else the int8 head (§9.1)
   localparam int unsigned ShortlistK = 256;  // K of the shortlist head
