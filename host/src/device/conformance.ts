@@ -1,7 +1,9 @@
 /**
  * Conformance of a board (or the virtual board) against the golden model on the same image:
  * per seed, a prompt of seeded random ids is prefilled and decoded step by step with the LOGITS
- * flag, every position's binary32 logits compared bit for bit; then the board's own generation
+ * flag, then the whole sequence again as VERIFY at KV offset 0 (the head at every position; more
+ * than 16 tokens take several accelerator passes), every position's binary32 logits compared bit
+ * for bit; then the board's own generation
  * loop (GENERATE, greedy and seeded sampling) must produce the golden model's tokens. The first
  * difference is named (seed, pass, position, token id, both values' bits).
  */
@@ -78,12 +80,17 @@ export async function checkBoardAgainstGolden(board: Board, golden: GoldenModel,
     let want = golden.prefill(prompt)[0]!;
     let got = (await board.step('prefill', prompt, { vocab })).logits[0]!;
     compare(`seed ${seed}, prefill of ${len} tokens, last position`, got, want);
+    const fed = [...prompt];
     for (let k = 0; k < steps && golden.position < golden.contextLength; k++) {
       const id = argmax(want);
+      fed.push(id);
       want = golden.decode(id);
       got = (await board.step('decode', [id], { vocab })).logits[0]!;
       compare(`seed ${seed}, decode step ${k} (token ${id})`, got, want);
     }
+    const wantAll = golden.verify(fed, 0);
+    const gotAll = (await board.step('verify', fed, { vocab, kvOffset: 0 })).logits;
+    fed.forEach((id, i) => compare(`seed ${seed}, verify of ${fed.length} tokens at KV offset 0, position ${i} (token ${id})`, gotAll[i] ?? new Float32Array(vocab), wantAll[i]!));
     for (const sampling of [
       { temperature: 0, topK: 0, topP: 1, seed },
       { temperature: 0.9, topK: 40, topP: 0.95, seed },
