@@ -161,6 +161,7 @@ $(HLS_OUT)/abi_check: hls/csim/abi_check.c $(HLS_OUT)/libtellme_hls_accel.a
 # sim/tlmm/tlmm_engine_driver.hpp), as Vitis co-simulation runs the RTL blackbox. One archive:
 # kernels, register file, the RTL variant, the Verilated model and the Verilator runtime.
 HLS_RTL_DIR := $(HLS_OUT)/rtl-$(HLS_BOARD)
+VERILATOR_INC = $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)/include
 HLS_RTL_OBJ := $(filter-out $(HLS_OUT)/lib/tlmm_engine_hls.o,$(HLS_ACCEL_OBJ)) $(HLS_OUT)/lib/tlmm_engine_rtl.o \
   $(HLS_RTL_DIR)/verilated.o $(HLS_RTL_DIR)/verilated_threads.o
 $(HLS_RTL_DIR)/Vtlmm_engine_hls__ALL.a: hw/gen/$(HLS_BOARD)/tellme_hw_pkg.sv $(RTL_SV) $(RTL_VLT)
