@@ -21,6 +21,7 @@ help:
 	@echo "make hls-csim - build the HLS C-simulation drivers (build/hls/)"
 	@echo "make rtl-lint - verilator --lint-only -Wall on hw/rtl for every board"
 	@echo "make rtl-sim [SIM_BOARD=kv260] [RTL_TRACE=1] - build the Verilator testbench of the TLMM engine (build/sim/<board>/)"
+	@echo "make hls-rtl [HLS_BOARD=kv260] - the whole accelerator with the Verilated TLMM engine: build/hls/{libtellme_hls_accel_rtl.a,accel_tb_rtl}"
 
 deps: apt npm
 
@@ -55,7 +56,8 @@ hwgen: build
 	node host/bin/tellme.js hwgen --all
 
 # --- RTL (hw/rtl) under Verilator -----------------------------------------------------------
-# The TLMM engine for one board: its generated package + hw/rtl, with the C++ testbench of sim/tlmm.
+# The TLMM engine's HLS blackbox (tlmm_engine_hls) for one board: its generated package + hw/rtl,
+# with the C++ testbench of sim/tlmm (driven like the HLS top calls it: tlmm_engine_driver.hpp).
 # Random initial values and X assignments (a missing reset shows as a mismatch) and assertions on.
 # RTL_TRACE=1 builds a second simulator (build/sim/<board>-trace) that can write FST waveforms
 # (--trace FILE); the default build leaves tracing out, which halves its compile time.
@@ -69,12 +71,13 @@ SIM_DIR := build/sim/$(SIM_BOARD)$(if $(filter 1,$(RTL_TRACE)),-trace)
 # them); the others get their tlmm_core only (see tlmm_engine.sv).
 RTL_ENGINE_BOARDS = $(patsubst hw/gen/%/tlmm_engine_hls.json,%,$(wildcard hw/gen/*/tlmm_engine_hls.json))
 
-rtl-sim: $(SIM_DIR)/Vtlmm_engine
+rtl-sim: $(SIM_DIR)/Vtlmm_engine_hls
 
-$(SIM_DIR)/Vtlmm_engine: hw/gen/$(SIM_BOARD)/tellme_hw_pkg.sv hls/gen/$(SIM_BOARD)/config.hpp $(RTL_SV) $(RTL_VLT) sim/tlmm/tb_tlmm_engine.cpp
+$(SIM_DIR)/Vtlmm_engine_hls: hw/gen/$(SIM_BOARD)/tellme_hw_pkg.sv hls/gen/$(SIM_BOARD)/config.hpp $(RTL_SV) $(RTL_VLT) sim/tlmm/tb_tlmm_engine.cpp \
+    sim/tlmm/tlmm_engine_driver.hpp
 	@mkdir -p $(SIM_DIR)
 	verilator --cc --exe --build -j 2 $(VERILATOR_FLAGS) $(if $(filter 1,$(RTL_TRACE)),--trace-fst) \
-	  -CFLAGS -I$(CURDIR)/hls/gen/$(SIM_BOARD) --top-module tlmm_engine -Mdir $(SIM_DIR) -o Vtlmm_engine \
+	  -CFLAGS -I$(CURDIR)/hls/gen/$(SIM_BOARD) --top-module tlmm_engine_hls -Mdir $(SIM_DIR) -o Vtlmm_engine_hls \
 	  $(RTL_VLT) hw/gen/$(SIM_BOARD)/tellme_hw_pkg.sv $(RTL_SV) $(CURDIR)/sim/tlmm/tb_tlmm_engine.cpp > $(SIM_DIR)/build.log 2>&1 \
 	  || { tail -40 $(SIM_DIR)/build.log; exit 1; }
 
@@ -114,8 +117,9 @@ HLS_CXXFLAGS := -std=c++17 -O3 -fno-strict-aliasing $(HLS_WARN) $(HLS_FP) -Ihls/
 HLS_C_DRIVERS := $(patsubst hls/csim/%.c,$(HLS_OUT)/%,$(wildcard hls/csim/*.c))
 HLS_CXX_DRIVERS := $(patsubst hls/csim/%.cpp,$(HLS_OUT)/%,$(wildcard hls/csim/*.cpp))
 
-.PHONY: hls-csim hls-subset
+.PHONY: hls-csim hls-subset hls-rtl
 hls-csim: $(HLS_C_DRIVERS) $(HLS_CXX_DRIVERS)
+hls-rtl: $(HLS_OUT)/libtellme_hls_accel_rtl.a $(HLS_OUT)/accel_tb_rtl
 
 # hls/src must stay in what Vitis synthesises (no new, recursion, virtual, exceptions, std classes).
 hls-subset:
@@ -151,6 +155,30 @@ $(HLS_OUT)/accel_tb: $(HLS_OUT)/libtellme_hls_accel.a
 $(HLS_OUT)/abi_check: hls/csim/abi_check.c $(HLS_OUT)/libtellme_hls_accel.a
 	gcc $(HLS_CFLAGS) -Ihls/sim -Ifirmware/gen -MMD -MP -MF $@.d -MT $@ -c $< -o $@.o
 	g++ $@.o $(HLS_OUT)/libtellme_hls_accel.a -pthread -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+
+# The same accelerator at RTL fidelity (hls/README.md): the C model of the TLMM engine replaced by
+# the Verilated hw/rtl tlmm_engine_hls of HLS_BOARD (hls/sim/tlmm_engine_rtl.cpp, driven by
+# sim/tlmm/tlmm_engine_driver.hpp), as Vitis co-simulation runs the RTL blackbox. One archive:
+# kernels, register file, the RTL variant, the Verilated model and the Verilator runtime.
+HLS_RTL_DIR := $(HLS_OUT)/rtl-$(HLS_BOARD)
+VERILATOR_INC = $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)/include
+HLS_RTL_OBJ := $(filter-out $(HLS_OUT)/lib/tlmm_engine_hls.o,$(HLS_ACCEL_OBJ)) $(HLS_OUT)/lib/tlmm_engine_rtl.o \
+  $(HLS_RTL_DIR)/verilated.o $(HLS_RTL_DIR)/verilated_threads.o
+$(HLS_RTL_DIR)/Vtlmm_engine_hls__ALL.a: hw/gen/$(HLS_BOARD)/tellme_hw_pkg.sv $(RTL_SV) $(RTL_VLT)
+	@mkdir -p $(HLS_RTL_DIR)
+	verilator --cc --build -j 2 $(VERILATOR_FLAGS) --top-module tlmm_engine_hls -Mdir $(HLS_RTL_DIR) \
+	  $(RTL_VLT) hw/gen/$(HLS_BOARD)/tellme_hw_pkg.sv $(RTL_SV) > $(HLS_RTL_DIR)/build.log 2>&1 \
+	  || { tail -40 $(HLS_RTL_DIR)/build.log; exit 1; }
+$(HLS_RTL_DIR)/verilated.o $(HLS_RTL_DIR)/verilated_threads.o: $(HLS_RTL_DIR)/%.o: | $(HLS_RTL_DIR)/Vtlmm_engine_hls__ALL.a
+	g++ -std=c++17 -O2 -isystem $(VERILATOR_INC) -c $(VERILATOR_INC)/$*.cpp -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+$(HLS_OUT)/lib/tlmm_engine_rtl.o: hls/sim/tlmm_engine_rtl.cpp sim/tlmm/tlmm_engine_driver.hpp $(HLS_RTL_DIR)/Vtlmm_engine_hls__ALL.a
+	@mkdir -p $(HLS_OUT)/lib
+	g++ $(HLS_CXXFLAGS) -Isim/tlmm -I$(HLS_RTL_DIR) -isystem $(VERILATOR_INC) -MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+$(HLS_OUT)/libtellme_hls_accel_rtl.a: $(HLS_RTL_OBJ) $(HLS_RTL_DIR)/Vtlmm_engine_hls__ALL.a
+	rm -f $@.tmp$$$$ && printf 'create %s\naddlib %s\naddmod %s\nsave\nend\n' $@.tmp$$$$ $(HLS_RTL_DIR)/Vtlmm_engine_hls__ALL.a "$(HLS_RTL_OBJ)" \
+	  | ar -M && ranlib $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
+$(HLS_OUT)/accel_tb_rtl: hls/csim/accel_tb.cpp $(HLS_OUT)/libtellme_hls_accel_rtl.a
+	g++ $(HLS_CXXFLAGS) -MMD -MP -MF $@.d -MT $@ $< $(HLS_OUT)/libtellme_hls_accel_rtl.a -o $@.tmp$$$$ && mv -f $@.tmp$$$$ $@
 
 -include $(wildcard $(HLS_OUT)/*.d $(HLS_OUT)/lib/*.d)
 

@@ -4,6 +4,11 @@
  * tensor (docs/trace.md). Per seed, a prompt of seeded ids is prefilled (the head at every
  * position) and then decoded greedily for `decodeSteps` steps; both sides write a trace and
  * compareTraces lines them up. A case is one tensor of one pass; a mismatch, one that differs.
+ *
+ * `--target csim-rtl` is the same run at RTL fidelity: the driver build/hls/accel_tb_rtl links the
+ * Verilated hw/rtl tlmm_engine_hls in place of the engine's C model (hls/sim/tlmm_engine_rtl.cpp,
+ * what Vitis C/RTL co-simulation does with the RTL blackbox), with seeded random back-pressure on
+ * the engine's streams.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -39,10 +44,18 @@ export interface CsimVerifyOptions {
   workDir?: string;
   /** Driver to run instead of build/hls/accel_tb (the planted-fault test). */
   driver?: string;
+  /** 'rtl': the Verilated TLMM engine in place of its C model (build/hls/accel_tb_rtl). */
+  fidelity?: CsimFidelity;
+  /** rtl: probability that an engine stream refuses a cycle (default 0.3; 0 = full rate). */
+  stall?: number;
+  /** rtl: Verilator runtime arguments, e.g. ['+tlmm_fault_entry=22'] (a planted table fault). */
+  plusargs?: string[];
 }
 
+export type CsimFidelity = 'csim' | 'rtl';
+
 export interface CsimVerifyResult extends VerifyResult {
-  target: 'csim';
+  target: 'csim' | 'csim-rtl';
   board: string;
   /** Modelled cycles of every pass (prefill, then each decode step), per seed. */
   pass_cycles: number[][];
@@ -51,16 +64,17 @@ export interface CsimVerifyResult extends VerifyResult {
 
 export const DEFAULT_DECODE_STEPS = 16;
 
-/** Build (or reuse: make keeps it cached) the whole-accelerator driver; returns its path. */
-export async function ensureCsimDriver(): Promise<string> {
+/** Build (or reuse: make keeps it cached) the whole-accelerator driver of a fidelity; returns its path. */
+export async function ensureCsimDriver(fidelity: CsimFidelity = 'csim'): Promise<string> {
   const root = projectRoot();
+  const name = fidelity === 'rtl' ? 'accel_tb_rtl' : 'accel_tb';
   fs.mkdirSync(path.join(root, 'build', 'hls'), { recursive: true });
-  // flock: two test workers may ask for the same build at once.
-  const r = await execa('flock', [path.join(root, 'build', 'hls', '.lock'), 'make', '-s', 'build/hls/accel_tb'], { cwd: root, reject: false, timeout: 600_000 });
+  // flock: two test workers may ask for the same build at once. The RTL one verilates hw/rtl first.
+  const r = await execa('flock', [path.join(root, 'build', 'hls', '.lock'), 'make', '-s', `build/hls/${name}`], { cwd: root, reject: false, timeout: 30 * 60_000 });
   if (r.exitCode !== 0) {
-    throw new TellmeError('E_INTERNAL', `building the C simulation (make build/hls/accel_tb) failed:\n${r.stderr || r.stdout}`, 'Install g++ (make deps) and run the make command by hand to see the error.');
+    throw new TellmeError('E_INTERNAL', `building the C simulation (make build/hls/${name}) failed:\n${r.stderr || r.stdout}`, `Install g++${fidelity === 'rtl' ? ' and verilator' : ''} (make deps) and run the make command by hand to see the error.`);
   }
-  return path.join(root, 'build', 'hls', 'accel_tb');
+  return path.join(root, 'build', 'hls', name);
 }
 
 /** The model as an image: an image as it is, a checkpoint converted for `board` into `dir`. */
@@ -90,7 +104,8 @@ export async function verifyCsim(opts: CsimVerifyOptions): Promise<CsimVerifyRes
   fs.mkdirSync(work, { recursive: true });
   const say = opts.progress ?? (() => undefined);
   try {
-    const driver = opts.driver ?? (await ensureCsimDriver());
+    const fidelity = opts.fidelity ?? 'csim';
+    const driver = opts.driver ?? (await ensureCsimDriver(fidelity));
     const image = await imageOf(opts.model, opts.board, work, CSIM_MAX_PROMPT + steps + 1);
     const context = Math.min(image.context, CSIM_MAX_PROMPT + steps + 1);
     const golden = await goldenModelFromImage(image, { contextLength: context });
@@ -114,7 +129,9 @@ export async function verifyCsim(opts: CsimVerifyOptions): Promise<CsimVerifyRes
           hardware: { name: image.hw.config.name, hash: image.hw.hash, numerics: image.hw.config.numerics },
         });
         const job = writeCsimJob(image, path.join(work, `job-${s}.txt`), { ids, decodeSteps: steps, traceDir: actual, verifyCheck: true });
-        const r = await execa(driver, [job], { reject: false, timeout: 1_800_000 });
+        // The RTL engine's back-pressure, seeded per prompt (hls/sim/tlmm_engine_rtl.cpp reads these).
+        const env = fidelity === 'rtl' ? { TL_RTL_STALL: String(opts.stall ?? 0.3), TL_RTL_SEED: String(s + 1), TL_RTL_PLUSARGS: (opts.plusargs ?? []).join(' ') } : {};
+        const r = await execa(driver, [job], { reject: false, timeout: 1_800_000, env });
         if (r.exitCode !== 0) {
           mismatches++;
           report ||= `seed ${s}: the C simulation failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`;
@@ -135,7 +152,7 @@ export async function verifyCsim(opts: CsimVerifyOptions): Promise<CsimVerifyRes
       await golden.close();
     }
     const cycles = passCycles.reduce((a, p) => a + p.reduce((x, y) => x + y, 0), 0);
-    return { target: 'csim', cases, mismatches, pass: mismatches === 0 && cases > 0, cycles, board: image.hw.config.name, pass_cycles: passCycles, report };
+    return { target: fidelity === 'rtl' ? 'csim-rtl' : 'csim', cases, mismatches, pass: mismatches === 0 && cases > 0, cycles, board: image.hw.config.name, pass_cycles: passCycles, report };
   } finally {
     if (opts.workDir === undefined) fs.rmSync(work, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 /**
- * The Verilated TLMM engine (hw/rtl + sim/tlmm): built by `make rtl-sim SIM_BOARD=<board>` into
- * build/sim/<board>/ (make keeps it cached), run through execa on a case file (rtl-case.ts).
+ * The Verilated TLMM engine (hw/rtl's tlmm_engine_hls, the HLS blackbox, + sim/tlmm): built by
+ * `make rtl-sim SIM_BOARD=<board>` into build/sim/<board>/ (make keeps it cached), run through execa
+ * on a case file (rtl-case.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,8 +17,8 @@ export interface RtlSimResult {
   protocol_errors: number;
   /** Core cycles of each job (command to last output beat). */
   cycles: number[];
-  /** Loader cycles of each job (command to last write). */
-  load_cycles: number[];
+  /** Clock cycles of each call, ap_start to ap_done (call i loads job i and computes job i - 1). */
+  call_cycles: number[];
   total_cycles: number;
   seed: number;
   stall: number;
@@ -66,7 +67,7 @@ export async function ensureRtlSim(hw: LoadedHwConfig, trace = false): Promise<s
   if (r.exitCode !== 0) {
     throw new TellmeError('E_INTERNAL', `building the Verilated TLMM engine for ${board} failed:\n${r.all ?? ''}`, 'Install verilator (make deps) and check build/sim/<board>/build.log.');
   }
-  return path.join(simDir(board, trace), 'Vtlmm_engine');
+  return path.join(simDir(board, trace), 'Vtlmm_engine_hls');
 }
 
 /** Run the simulator on a case file. Mismatches are results, not errors; a crash or hang is. */

@@ -39,4 +39,8 @@ export const VERIFY_TARGETS: Record<string, VerifyTarget> = {
     summary: 'the whole accelerator of hls/src in C simulation (g++): prefill and greedy decode steps per seed, every tensor against the golden model\'s trace',
     run: async (req) => (await import('./csim-target.js')).verifyCsim(req),
   },
+  'csim-rtl': {
+    summary: 'csim with the Verilated TLMM engine (hw/rtl tlmm_engine_hls) in place of its C model, as Vitis co-simulation runs the RTL blackbox, random back-pressure on its streams (--stall, default 0.3)',
+    run: async (req) => (await import('./csim-target.js')).verifyCsim({ ...req, fidelity: 'rtl' }),
+  },
 };

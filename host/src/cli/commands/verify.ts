@@ -49,7 +49,7 @@ export async function runVerify(opts: VerifyCommandOptions, write: (s: string) =
     write(`${result.target}: ${result.cases} cases, ${result.mismatches} mismatches, ${result.cycles} cycles: ${result.pass ? 'PASS' : 'FAIL'}\n`);
   }
   if (!result.pass) {
-    throw new TellmeError('E_MISMATCH', `${result.target} differs from the golden model: ${result.mismatches} mismatching values${typeof result['report'] === 'string' && result['report'] ? ` (${result['report']})` : ''}`, result.target === 'csim'
+    throw new TellmeError('E_MISMATCH', `${result.target} differs from the golden model: ${result.mismatches} mismatching values${typeof result['report'] === 'string' && result['report'] ? ` (${result['report']})` : ''}`, result.target === 'csim' || result.target === 'csim-rtl'
         ? 'The report names the first tensor (in datapath order) that differs: inspect that unit of hls/src; `tellme trace` and `tellme trace-compare` (docs/trace.md) reproduce it.'
         : 'Rerun the failing calls with a waveform (sim/README.md) and compare with the golden TLMM.');
   }
@@ -61,7 +61,7 @@ export function register(program: Command): void {
   addModelInput(cmd, 'checkpoint directory or model image')
     .requiredOption('--target <name>', `what to verify: ${Object.entries(TARGETS).map(([k, v]) => `${k} (${v.summary})`).join('; ')}`)
     .option(SHARED_OPTIONS.board, 'hardware build for a checkpoint (default kv260; an image brings its own)')
-    .option('--seeds <n>', 'rtl: activation seeds per weight tile and pass; csim: prompts, each a prefill and 16 greedy decode steps', parseIntOption('--seeds', 1, 1000))
+    .option('--seeds <n>', 'rtl: activation seeds per weight tile and pass; csim, csim-rtl: prompts, each a prefill and 16 greedy decode steps', parseIntOption('--seeds', 1, 1000))
     .option('--prefill-tokens <n>', 'tokens of the prefill block', parseIntOption('--prefill-tokens', 1, 4096))
     .option('--stall <p>', 'probability of an idle / refused cycle on every stream (0 = full rate)', parseFloatOption('--stall', 0, 0.95))
     .option('--device <tty>', 'with --target device: the board\'s serial port')
@@ -70,7 +70,7 @@ export function register(program: Command): void {
     .option(SHARED_OPTIONS.json, 'print one JSON object: {"target", "cases", "mismatches", "pass", "cycles", ...}')
     .addHelpText(
       'after',
-      '\nExamples:\n  tellme verify models/tellme-shakespeare-6l --target rtl --json\n  tellme verify --target rtl --model model.tlm --seeds 3\n  tellme verify model.tlm --target csim --seeds 2 --json\n  tellme verify models/tellme-shakespeare-6l --target sim-csim --json\n  tellme verify model.tlm --target device --device /dev/ttyUSB1\n\nExit status: 0 when everything matched, 1 on any difference or a usage error.',
+      '\nExamples:\n  tellme verify models/tellme-shakespeare-6l --target rtl --json\n  tellme verify --target rtl --model model.tlm --seeds 3\n  tellme verify model.tlm --target csim --seeds 2 --json\n  tellme verify model.tlm --target csim-rtl --stall 0 --json\n  tellme verify models/tellme-shakespeare-6l --target sim-csim --json\n  tellme verify model.tlm --target device --device /dev/ttyUSB1\n\nExit status: 0 when everything matched, 1 on any difference or a usage error.',
     )
     .action(async (model: string | undefined, opts: VerifyCommandOptions) => {
       await runVerify({ ...opts, model: modelPath(model, opts, 'verify')! });
