@@ -225,14 +225,14 @@ fw-test: firmware
 
 # The virtual board (docs/protocol.md §11): the firmware with the sim HAL over the whole HLS top
 # in C simulation (hls/sim/tl_hls_accel.h) for HLS_BOARD. build/vboard/tellme-vboard links the csim
-# library (build/hls/libtellme_hls_accel.a); each executable runs the other when asked for the other
-# --fidelity (sim/README.md).
+# library (build/hls/libtellme_hls_accel.a), tellme-vboard-rtl the rtl one (the Verilated TLMM
+# engine); each executable runs the other when asked for the other --fidelity (sim/README.md).
 VB_OUT := build/vboard
 VB_CSRC := $(FW_CORE) firmware/hal/tl_hal_sim.c sim/vboard/vboard_main.c
 VB_CXXFLAGS := -std=c++17 -O2 $(FW_WARN) $(HLS_FP) $(FW_INC) -Isim/vboard -Ihls/sim -pthread
 VB_DEPS := $(FW_DEPS) $(wildcard sim/vboard/*.h) sim/vboard/accel_sim.cpp hls/sim/tl_hls_accel.h
 
-vboard: $(VB_OUT)/tellme-vboard
+vboard: $(VB_OUT)/tellme-vboard $(VB_OUT)/tellme-vboard-rtl
 
 # $(call vboard_link,LIBRARY,EXTRA CXXFLAGS): objects go to a directory of this make process
 # (concurrent test workers may build at once).
@@ -247,6 +247,9 @@ endef
 
 $(VB_OUT)/tellme-vboard: $(VB_CSRC) $(VB_DEPS) $(HLS_OUT)/libtellme_hls_accel.a
 	$(call vboard_link,$(HLS_OUT)/libtellme_hls_accel.a,)
+
+$(VB_OUT)/tellme-vboard-rtl: $(VB_CSRC) $(VB_DEPS) $(HLS_OUT)/libtellme_hls_accel_rtl.a
+	$(call vboard_link,$(HLS_OUT)/libtellme_hls_accel_rtl.a,-DTL_VBOARD_RTL)
 
 # libFuzzer harness of the frame and message parser (clang, ASan + UBSan; firmware/fuzz).
 # `make fuzz` runs it for FUZZ_SECONDS (CI: bounded); docs/measurements.md records a long run.
