@@ -152,6 +152,23 @@ describe('the firmware reads image format v2 only, with the host reader\'s check
   });
 });
 
+describe('an accelerator that never finishes (--accel-hang: every pass hangs)', () => {
+  it('the image loads, a generation fails with ACCEL_TIMEOUT after --accel-timeout-ms, and the board still answers', async () => {
+    const hung = await startBoard(['--accel-hang', '--accel-timeout-ms', '300']);
+    try {
+      await prepareModel(hung.board, img.image, { imageOnBoard: img.image });
+      await hung.board.resetSession();
+      const t0 = Date.now();
+      const err = await hung.board.generate(prompt, { temperature: 0, topK: 0, topP: 1, seed: 0, maxNewTokens: 2, stopIds: [] }).catch((e) => e);
+      expect(err).toMatchObject({ errorName: 'ACCEL_TIMEOUT', message: expect.stringMatching(/did not finish within 300 ms/) });
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      await hung.board.ping();
+    } finally {
+      await hung.board.close();
+    }
+  });
+});
+
 describe("an image on the board's own disk", () => {
   it('loads by path without uploading, and a missing path is IMAGE_IO', async () => {
     const other = await testImage('kv260', 40);
