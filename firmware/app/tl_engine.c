@@ -88,11 +88,15 @@ uint16_t tl_engine_load(tl_engine *e, const char *path, tl_image_buffers *b, cha
   return 0;
 }
 
+static uint16_t require_image(tl_engine *e, char *detail, size_t len) {
+  if (e->loaded) return 0;
+  snprintf(detail, len, "no image is loaded");
+  return TL_PROTO_ERR_NO_IMAGE;
+}
+
 uint16_t tl_engine_set_kv(tl_engine *e, uint32_t kv, char *detail, size_t len) {
-  if (!e->loaded) {
-    snprintf(detail, len, "no image is loaded");
-    return TL_PROTO_ERR_NO_IMAGE;
-  }
+  uint16_t code = require_image(e, detail, len);
+  if (code) return code;
   if (kv > e->kv_len) {
     snprintf(detail, len, "KV length %u is beyond the %u tokens in the KV cache", kv, e->kv_len);
     return TL_PROTO_ERR_KV_LEN;
@@ -191,12 +195,6 @@ static uint16_t run_pass(tl_engine *e, uint32_t command, const uint32_t *ids, ui
     return arm_head(e, detail, len);
   }
   return tl_engine_read_record(e, 0, detail, len);
-}
-
-static uint16_t require_image(tl_engine *e, char *detail, size_t len) {
-  if (e->loaded) return 0;
-  snprintf(detail, len, "no image is loaded");
-  return TL_PROTO_ERR_NO_IMAGE;
 }
 
 uint16_t tl_engine_prefill(tl_engine *e, const uint32_t *ids, uint32_t n, char *detail, size_t len) {
