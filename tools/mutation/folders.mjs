@@ -18,6 +18,8 @@ export const FOLDERS = {
     'test/golden/attention.test.ts',
     'test/golden/attention-int8.test.ts',
     'test/golden/attention-int8-vectors.test.ts',
+    'test/golden/attention-slots.test.ts',
+    'test/golden/head-paths.test.ts',
     'test/golden/lm-head.test.ts',
     'test/golden/shortlist.test.ts',
     'test/golden/numerics-choice.test.ts',
