@@ -1,7 +1,8 @@
 /**
- * The 128-byte image header (docs/image-format.md; host/src/image/format.ts) on synthetic headers:
- * its byte layout written out, and each check of decodeHeader at its boundary, with the message
- * and the fix line it gives. (corrupt.test.ts damages real images; this reaches every branch.)
+ * The 128-byte image header of format version 2 (docs/image-format.md; host/src/image/format.ts)
+ * on synthetic headers: its byte layout written out, and each check of decodeHeader at its
+ * boundary, with the message and the fix line it gives. (corrupt.test.ts damages real images;
+ * this reaches every branch.)
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -39,13 +40,13 @@ describe('image header', () => {
     const dv = new DataView(b.buffer);
     expect(b.length).toBe(128);
     expect(Array.from(b.subarray(0, 8))).toEqual([0x89, 0x54, 0x4c, 0x4d, 0x49, 0x4d, 0x47, 0x0a]);
-    expect([dv.getUint32(8, true), dv.getUint32(12, true), dv.getUint32(72, true)]).toEqual([1, 128, 4096]);
+    expect([dv.getUint32(8, true), dv.getUint32(12, true), dv.getUint32(72, true)]).toEqual([2, 128, 4096]);
     expect([dv.getBigUint64(16, true), dv.getBigUint64(24, true), dv.getBigUint64(64, true)]).toEqual([4096n, 0x0102n, BigInt(4096 + 0x0102)]);
     expect(Buffer.from(b.subarray(32, 64)).toString('hex')).toBe(SHA);
     expect(Array.from(b.subarray(76, 96)).every((x) => x === 0)).toBe(true);
     expect(Buffer.from(b.subarray(96)).toString('hex')).toBe(createHash('sha256').update(b.subarray(0, 96)).digest('hex'));
     expect(decodeHeader(b, 4096 + 0x0102, FILE)).toEqual({
-      version: 1, headerBytes: 128, manifestOffset: 4096, manifestLength: 0x0102, manifestSha256: SHA, fileLength: 4096 + 0x0102, alignment: 4096,
+      version: 2, headerBytes: 128, manifestOffset: 4096, manifestLength: 0x0102, manifestSha256: SHA, fileLength: 4096 + 0x0102, alignment: 4096,
     });
     expect(HEADER_BYTES).toBe(128);
   });
@@ -78,11 +79,11 @@ describe('image header', () => {
   });
 
   it('refuses unknown versions: newer says upgrade, older says re-convert', () => {
-    const newer = refusal(() => decodeHeader(header({ version: 2 }), 8292, FILE));
-    expect(newer.message).toBe(`${FILE}: unknown image format version 2; this tellme reads version 1`);
+    const newer = refusal(() => decodeHeader(header({ version: 3 }), 8292, FILE));
+    expect(newer.message).toBe(`${FILE}: unknown image format version 3; this tellme reads version 2`);
     expect(newer.fix).toContain('Upgrade tellme');
-    const older = refusal(() => decodeHeader(header({ version: 0 }), 8292, FILE));
-    expect(older.message).toContain('unknown image format version 0');
+    const older = refusal(() => decodeHeader(header({ version: 1 }), 8292, FILE));
+    expect(older.message).toContain('unknown image format version 1');
     expect(older.fix).toBe('Re-convert the model with this version of tellme (`tellme convert`).');
   });
 
