@@ -25,8 +25,9 @@ export const FOLDERS = {
     'test/golden/numerics-choice.test.ts',
   ],
   runtime: ['test/runtime/**/*.test.ts'],
-  // image: the header and the reader's checks (header, verify, boundaries, corrupt), the overflow bounds. Not roundtrip and
-  // cli (conversions of whole models, 25 s and more a run; under load their chat-template rendering
-  // passes its 10 s limit) nor golden-equality (slow; both sides the same golden code).
+  // image: the header and the reader's checks (header, verify, boundaries, corrupt), the overflow
+  // bounds. Not roundtrip and cli (conversions of whole models, 25 s and more a run; under load
+  // their chat-template rendering passes its 10 s limit) nor golden-equality (slow; both sides the
+  // same golden code).
   image: ['boundaries', 'bounds', 'corrupt', 'header', 'verify'].map((t) => `test/image/${t}.test.ts`),
 };
