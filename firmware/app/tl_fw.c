@@ -646,16 +646,62 @@ static uint16_t do_step(job_t *j, uint16_t type, uint8_t flags, uint32_t kv_offs
   return 0;
 }
 
-/* The generation loop of host/src/runtime/generate.ts, on the board. */
+/* Prompt-lookup drafts (host/src/runtime/drafts.ts, numerics §10.1): for n = 3 … 1, the last n
+ * tokens of text, their most recent earlier occurrence, and up to count tokens that followed it. */
+#define DRAFT_MAX_NGRAM 3u
+static uint32_t prompt_lookup_drafts(const uint32_t *text, uint32_t len, uint32_t count, uint32_t *out) {
+  if (count == 0 || len < 2) return 0;
+  for (uint32_t n = len - 1 < DRAFT_MAX_NGRAM ? len - 1 : DRAFT_MAX_NGRAM; n >= 1; n--) {
+    const uint32_t tail = len - n;
+    for (uint32_t s = tail; s-- > 0;) {
+      uint32_t k = 0;
+      while (k < n && text[s + k] == text[tail + k]) k++;
+      if (k < n) continue;
+      uint32_t got = 0;
+      for (uint32_t i = s + n; i < len && got < count; i++) out[got++] = text[i];
+      return got;
+    }
+  }
+  return 0;
+}
+
+/* One generation's progress (do_generate). */
+typedef struct {
+  uint32_t count, passes, tlen;
+  uint8_t reason;
+} gen_state;
+
+/* Emit a selected token: the TOKEN event, the text the drafts come from; 1 when the generation ends with it. */
+static int emit_token(job_t *j, const tl_proto_generate_t *m, gen_state *g, uint32_t id) {
+  tl_fw *fw = j->fw;
+  tl_proto_token_t tok = {g->count, id, g->passes};
+  SEND_MSG(fw, fw->wpayload, j->q->rid, TOKEN, token, &tok);
+  g->count++;
+  if (g->tlen < IDS_MAX) fw->ids[g->tlen++] = id;
+  if (fw->cfg.token_delay_ms) tl_hal_sleep_ms(fw->cfg.token_delay_ms);
+  for (uint32_t k = 0; k < m->stop_ids.count; k++) {
+    if (tl_proto_u32s_get(&m->stop_ids, k) == id) {
+      g->reason = TL_PROTO_STOP_REASON_EOS;
+      return 1;
+    }
+  }
+  return g->count >= m->max_new_tokens;
+}
+
+/*
+ * The generation loop of host/src/runtime/generate.ts, on the board: prefill, then select and emit
+ * until a stop id, max_new_tokens or a full KV cache. With draft_tokens > 0 every pass after the
+ * prompt is a VERIFY of the last emitted token x and up to draft_tokens prompt-lookup drafts (at
+ * most TL_ENGINE_VERIFY_MAX - 1: one VERIFY pass holds 16 tokens); the longest prefix the model
+ * itself selects is accepted and the KV length set past it (numerics §10.1). The tokens and the
+ * sampler's draws are those of plain decoding; only the passes change.
+ */
 static uint16_t do_generate(job_t *j, const tl_proto_generate_t *m) {
   tl_fw *fw = j->fw;
   tl_engine *e = &fw->engine;
   uint16_t code = require_session(j);
   if (code) return code;
   if (m->prompt.count == 0) return fail(j, TL_PROTO_ERR_BAD_REQUEST, "prompt: at least one id");
-  if (m->draft_tokens > 0) {
-    return fail(j, TL_PROTO_ERR_BAD_REQUEST, "draft_tokens: %u; this firmware runs plain decoding only (draft_tokens 0) until the runtime's draft-and-verify loop is in the contract", m->draft_tokens);
-  }
   if ((code = check_ids(j, &m->prompt, "prompt")) != 0) return code;
   tl_sampling s = {m->temperature, m->top_k, m->top_p};
   const char *why = NULL;
@@ -673,40 +719,49 @@ static uint16_t do_generate(job_t *j, const tl_proto_generate_t *m) {
   if ((code = tl_engine_prefill(e, fw->ids, n, j->detail, sizeof j->detail)) != 0) return code;
   publish_session(fw);
   const uint64_t t1 = tl_hal_now_ms();
-  uint32_t count = 0, passes = 0;
-  uint8_t reason = TL_PROTO_STOP_REASON_MAX_NEW_TOKENS;
-  while (count < m->max_new_tokens) {
-    if (cancelled(j)) {
-      reason = TL_PROTO_STOP_REASON_CANCELLED;
-      break;
-    }
-    uint32_t id = select_token(fw);
-    tl_proto_token_t tok = {count, id, passes};
-    SEND_MSG(fw, fw->wpayload, j->q->rid, TOKEN, token, &tok);
-    count++;
-    if (fw->cfg.token_delay_ms) tl_hal_sleep_ms(fw->cfg.token_delay_ms);
-    int stop = 0;
-    for (uint32_t k = 0; k < m->stop_ids.count; k++) stop |= tl_proto_u32s_get(&m->stop_ids, k) == id;
-    if (stop) {
-      reason = TL_PROTO_STOP_REASON_EOS;
-      break;
-    }
-    if (count >= m->max_new_tokens) break;
-    if (e->kv_len >= ctx) {
-      reason = TL_PROTO_STOP_REASON_CONTEXT;
+  gen_state g = {0, 0, n, TL_PROTO_STOP_REASON_MAX_NEW_TOKENS};
+  uint32_t pass_ids[TL_ENGINE_VERIFY_MAX];
+  int done = m->max_new_tokens == 0;
+  if (!done && cancelled(j)) {
+    g.reason = TL_PROTO_STOP_REASON_CANCELLED;
+    done = 1;
+  }
+  if (!done) done = emit_token(j, m, &g, select_token(fw));
+  /* Here the last emitted token is not in the KV cache yet. */
+  while (!done) {
+    const uint32_t L = e->kv_len;
+    if (L >= ctx) {
+      g.reason = TL_PROTO_STOP_REASON_CONTEXT;
       break;
     }
     if (cancelled(j)) {
-      reason = TL_PROTO_STOP_REASON_CANCELLED;
+      g.reason = TL_PROTO_STOP_REASON_CANCELLED;
       break;
     }
-    if ((code = tl_engine_decode(e, id, j->detail, sizeof j->detail)) != 0) return code;
-    passes++;
+    uint32_t room = m->draft_tokens;
+    if (room > ctx - L - 1) room = ctx - L - 1;
+    if (room > m->max_new_tokens - g.count - 1) room = m->max_new_tokens - g.count - 1;
+    if (room > TL_ENGINE_VERIFY_MAX - 1) room = TL_ENGINE_VERIFY_MAX - 1;
+    pass_ids[0] = fw->ids[g.tlen - 1];
+    const uint32_t nd = prompt_lookup_drafts(fw->ids, g.tlen, room, pass_ids + 1);
+    code = nd > 0 ? tl_engine_verify(e, pass_ids, nd + 1, j->detail, sizeof j->detail) : tl_engine_decode(e, pass_ids[0], j->detail, sizeof j->detail);
+    if (code) return code;
+    g.passes++;
+    for (uint32_t i = 0; i <= nd; i++) {
+      if (i > 0 && (code = tl_engine_read_record(e, i, j->detail, sizeof j->detail)) != 0) return code;
+      const uint32_t y = select_token(fw);
+      done = emit_token(j, m, &g, y);
+      if (done || i == nd || y != pass_ids[i + 1]) {
+        /* Keep x and the i accepted drafts; y is the next pass's first token. */
+        if (e->kv_len != L + i + 1 && (code = tl_engine_set_kv(e, L + i + 1, j->detail, sizeof j->detail)) != 0) return code;
+        break;
+      }
+    }
     publish_session(fw);
   }
   const uint64_t t2 = tl_hal_now_ms();
   publish_session(fw);
-  tl_proto_generate_done_t r = {reason, count, n, passes, e->kv_len, (t1 - t0) * 1000u, (t2 - t1) * 1000u};
+  tl_proto_generate_done_t r = {g.reason, g.count, n, g.passes, e->kv_len, (t1 - t0) * 1000u, (t2 - t1) * 1000u};
   SEND_MSG(fw, fw->wpayload, j->q->rid, GENERATE_DONE, generate_done, &r);
   return 0;
 }

@@ -16,6 +16,10 @@ import { writeTestModel } from '../../host/src/testmodels/index.js';
 import type { TestModelPresetName } from '../../host/src/testmodels/options.js';
 import { SimStream } from '../../host/src/transport/sim.js';
 import { goldenIds, tmpDir, vboardUnderTest, buildVboardFirst } from './helpers.js';
+import { goldenModelFromImage } from '../../host/src/golden/weights-image.js';
+import { goldenSession } from '../../host/src/golden/session.js';
+import { openImage } from '../../host/src/image/reader.js';
+import { generate } from '../../host/src/runtime/generate.js';
 
 buildVboardFirst();
 
@@ -74,6 +78,34 @@ describe('generation on the virtual board equals the golden model', () => {
   it('on the demo model (models/tellme-shakespeare-6l)', async () => {
     await expectGolden(await demo(), [1, 20, 31, 40, 50, 3, 9], 24);
   });
+});
+
+describe('multi-token verification on the board (GENERATE with draft_tokens)', () => {
+  it("gives plain decoding's tokens and the golden model's passes on the demo model, greedy and sampled", async () => {
+    const image = await demo();
+    await prepareModel(board, image, { imageOnBoard: image });
+    // A repetitive prompt (the drafts come from it) and 40 tokens: several drafts are accepted per pass.
+    const prompt = [1, 20, 31, 40, 1, 20, 31, 40, 1, 20];
+    const golden = await goldenModelFromImage(openImage(image), { threads: 1 });
+    try {
+      for (const s of samplings) {
+        const o = { ...s, maxNewTokens: 40, stopIds: [] };
+        await board.resetSession();
+        const plain = await board.generate(prompt, o);
+        await board.resetSession();
+        const drafted = await board.generate(prompt, { ...o, draftTokens: 4 });
+        golden.reset();
+        const g = await generate(goldenSession(golden), prompt, { ...o, draftTokens: 4 });
+        expect(drafted.ids).toEqual(plain.ids);
+        expect(drafted.ids).toEqual(g.ids);
+        expect(plain.passes).toBe(39);
+        expect(drafted.passes).toBe(g.passes);
+        if (s.temperature === 0) expect(drafted.passes).toBeLessThan(39);
+      }
+    } finally {
+      await golden.close();
+    }
+  }, 300_000);
 });
 
 describe('at RTL fidelity (the Verilated TLMM engine in the simulated accelerator)', () => {
