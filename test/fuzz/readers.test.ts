@@ -242,7 +242,7 @@ describe('image reader', () => {
     );
   });
 
-  it('plausible edits of the constants the weights determine (activation, RoPE base, bounds) are refused', () => {
+  it('plausible edits of the constants the weights determine (activation, RoPE base, rms_norm_eps, bounds) are refused', () => {
     type Manifest = { spec: Record<string, unknown>; numerics: Record<string, number> & { worst: { bound: number }; layers: Record<string, number>[] } };
     const layer0 = (JSON.parse(manifestOf(imageBytes)) as Manifest).numerics.layers[0]!;
     const layerFields = Object.keys(layer0).filter((k) => typeof layer0[k] === 'number' && k !== 'layer');
@@ -250,6 +250,8 @@ describe('image reader', () => {
     const edit: fc.Arbitrary<(m: Manifest) => void> = fc.oneof(
       fc.constant((m: Manifest) => void (m.spec['activation'] = m.spec['activation'] === 'relu2' ? 'silu' : 'relu2')),
       fc.double({ min: 2, max: 1e12, noNaN: true }).map((v) => (m: Manifest) => void (m.spec['ropeTheta'] = v)),
+      // In its range; image v2 records its binary32 bits (numerics.rms_norm_eps_bits), which the reader compares.
+      fc.double({ min: 1e-12, max: 0.1, noNaN: true }).map((v) => (m: Manifest) => void (m.spec['rmsNormEps'] = v)),
       fc.tuple(fc.nat(), fc.constantFrom(...layerFields), factor).map(([l, k, f]) => (m: Manifest) => void (m.numerics.layers[l % m.numerics.layers.length]![k]! *= f)),
       fc.tuple(fc.constantFrom('embedding_absmax', 'final_norm_absmax', 'lm_head_row_absmax', 'logit_bound'), factor).map(([k, f]) => (m: Manifest) => void (m.numerics[k]! *= f)),
       factor.map((f) => (m: Manifest) => void (m.numerics.worst.bound *= f)),
