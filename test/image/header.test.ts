@@ -54,6 +54,7 @@ describe('image header', () => {
   it('helpers: the magic test, alignTo, sha256Hex', () => {
     const b = header();
     expect(hasImageMagic(b)).toBe(true);
+    expect(hasImageMagic(b.subarray(0, 8))).toBe(true); // the magic alone is enough
     expect(hasImageMagic(b.subarray(0, 7))).toBe(false);
     const c = b.slice();
     c[7] = 0x0b;

@@ -29,5 +29,5 @@ export const FOLDERS = {
   // bounds. Not roundtrip and cli (conversions of whole models, 25 s and more a run; under load
   // their chat-template rendering passes its 10 s limit) nor golden-equality (slow; both sides the
   // same golden code).
-  image: ['boundaries', 'bounds', 'corrupt', 'header', 'verify'].map((t) => `test/image/${t}.test.ts`),
+  image: ['boundaries', 'bounds', 'corrupt', 'header', 'verify', 'worst'].map((t) => `test/image/${t}.test.ts`),
 };
