@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tl_crc32.h"
@@ -22,6 +23,8 @@
 
 #define DETAIL_MAX TL_PROTO_ERROR_DETAIL_MAX
 #define IDS_MAX 16000u
+/* How long a request that finds the window full waits for the worker to free a slot (s). */
+#define BUSY_GRACE_S 1
 #define LOGITS_PER_EVENT 16000u
 #define HELLO_WAIT_EXTRA_MS 10000u
 
@@ -301,8 +304,17 @@ static void on_frame(tl_fw *fw, const tl_frame_header *h, const uint8_t *payload
     case TL_PROTO_MSG_CANCEL: reply_cancel(fw, h, payload); return;
     default: break;
   }
-  /* A queued request: BUSY beyond the window. */
+  /* A queued request: BUSY beyond the window. The worker sends a request's final reply before it
+   * frees the request's slot, so a host that keeps to the window may send its next request while
+   * the slot is still taken: wait (bounded) for the worker to free it before refusing. */
   pthread_mutex_lock(&fw->mu);
+  if (fw->count >= fw->cfg.window) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += BUSY_GRACE_S;
+    while (fw->count >= fw->cfg.window && pthread_cond_timedwait(&fw->idle_cv, &fw->mu, &until) == 0) {
+    }
+  }
   if (fw->count >= fw->cfg.window) {
     uint32_t n = fw->count;
     pthread_mutex_unlock(&fw->mu);
