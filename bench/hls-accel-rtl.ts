@@ -17,7 +17,7 @@ import { loadHwConfig } from '../host/src/hwconfig/load.js';
 import { openImage } from '../host/src/image/reader.js';
 import { convertCheckpoint } from '../host/src/image/writer.js';
 import { projectRoot } from '../host/src/paths.js';
-import { writeCsimJob } from '../host/src/verify/csim-job.js';
+import { parseAccelTbReport, writeCsimJob, type AccelTbReport, type AccelTbStep } from '../host/src/verify/csim-job.js';
 import { ensureCsimDriver, seededPrompt } from '../host/src/verify/csim-target.js';
 
 const steps = Number(process.argv[2] ?? 4);
@@ -35,21 +35,9 @@ if (!fs.existsSync(imageFile)) {
 const image = openImage(imageFile);
 const job = writeCsimJob(image, path.join(dir, 'tellme-shakespeare-6l.rtl-job.txt'), { ids: seededPrompt(0, image.spec.vocabSize, promptTokens), decodeSteps: steps, steps: true });
 
-interface Step {
-  name: string;
-  layer: number;
-  cycles: number;
-  compute: number;
-  load: number;
-}
-interface Out {
-  tokens: number[];
-  passes: { command: number; cycles: number; cpu_s: number }[];
-  steps: Step[];
-}
-async function run(driver: string, env: Record<string, string> = {}): Promise<Out> {
+async function run(driver: string, env: Record<string, string> = {}): Promise<AccelTbReport> {
   const r = await execa(driver, [job], { timeout: 3_600_000, env });
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Out;
+  return parseAccelTbReport(r.stdout);
 }
 const csim = await run(await ensureCsimDriver('csim'));
 const rtlDriver = await ensureCsimDriver('rtl');
@@ -67,9 +55,9 @@ csim.passes.forEach((p, i) => {
   process.stdout.write(`| ${i === 0 ? `prefill ${promptTokens}` : `decode ${i}`} | ${p.cycles} | ${a} | ${pct(a, p.cycles)} | ${b} | ${pct(b, p.cycles)} |\n`);
 });
 // The engine's own cycles (compute: the RTL core's counter, or the C model's formula) of the last decode step.
-const tlmm = (o: Out) => o.steps.filter((s) => s.name.includes('#')); // the weight tiles, <linear>#<tile>
-const sum = (xs: Step[], f: (s: Step) => number) => xs.reduce((a, s) => a + f(s), 0);
+const tlmm = (o: AccelTbReport) => o.steps.filter((s) => s.name.includes('#')); // the weight tiles, <linear>#<tile>
+const sum = (xs: AccelTbStep[], f: (s: AccelTbStep) => number) => xs.reduce((a, s) => a + f(s), 0);
 const [c, r] = [tlmm(csim), tlmm(rtl)];
 process.stdout.write(`last decode step: ${c.length} TLMM steps; engine compute cycles C model ${sum(c, (s) => s.compute)}, RTL core ${sum(r, (s) => s.compute)} (${pct(sum(r, (s) => s.compute), sum(c, (s) => s.compute))}); step cycles C-sim ${sum(c, (s) => s.cycles)}, with the RTL core ${sum(r, (s) => s.cycles)} (${pct(sum(r, (s) => s.cycles), sum(c, (s) => s.cycles))})\n`);
-const cpu = (o: Out) => Math.min(...o.passes.slice(1).map((p) => p.cpu_s));
+const cpu = (o: AccelTbReport) => Math.min(...o.passes.slice(1).map((p) => p.cpu_s));
 process.stdout.write(`CPU per decode step (min): C-sim ${cpu(csim).toFixed(3)} s, RTL core ${cpu(rtl).toFixed(3)} s (full rate), ${cpu(rtlBp).toFixed(3)} s (stall ${stall})\n`);

@@ -21,7 +21,7 @@ import { projectRoot } from '../host/src/paths.js';
 import { applySettings } from '../host/src/plan/index.js';
 import { buildSteps, decodePass } from '../host/src/plan/perf.js';
 import { writeTestModel } from '../host/src/testmodels/index.js';
-import { writeCsimJob } from '../host/src/verify/csim-job.js';
+import { parseAccelTbReport, writeCsimJob } from '../host/src/verify/csim-job.js';
 import { ensureCsimDriver, seededPrompt } from '../host/src/verify/csim-target.js';
 
 const preset = process.argv[2] ?? 'bitnet-large-shape';
@@ -47,14 +47,7 @@ const image = openImage(imageFile);
 const driver = await ensureCsimDriver();
 const job = writeCsimJob(image, path.join(dir, `${preset}.job.txt`), { ids: seededPrompt(0, image.spec.vocabSize, promptTokens), decodeSteps: steps, steps: true });
 const r = await execa(driver, [job], { timeout: 3_600_000 });
-interface Step {
-  name: string;
-  layer: number;
-  cycles: number;
-  compute: number;
-  load: number;
-}
-const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { passes: { command: number; cycles: number; cpu_s: number }[]; steps: Step[] };
+const out = parseAccelTbReport(r.stdout);
 const decode = out.passes.slice(1);
 const cpu = decode.map((p) => p.cpu_s).sort((a, b) => a - b);
 const spec = image.spec;

@@ -5,19 +5,14 @@
  * write must follow the same names, so that `compareTraces` can line them up.
  */
 
-import type { TraceDtype } from '../golden/observer.js';
+import type { TraceDtype, TraceTensor } from '../golden/observer.js';
 
 export const TRACE_FORMAT = 'tellme-trace';
 export const TRACE_FORMAT_VERSION = 1;
 export const METADATA_FILE = 'metadata.json';
 
-export interface TraceEntry {
-  name: string;
-  layer: number | null;
-  position: number;
-  pass: number;
-  dtype: TraceDtype;
-  shape: number[];
+/** An observed tensor as metadata.json lists it: its fields without the data, and its file. */
+export interface TraceEntry extends Omit<TraceTensor, 'data'> {
   /** File name inside the trace directory. */
   file: string;
 }

@@ -71,3 +71,28 @@ export function writeCsimJob(image: ModelImage, file: string, opts: CsimJobOptio
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }
+
+/** One step of a pass in accel_tb's report (with `steps` in the job): modelled cycles by kind. */
+export interface AccelTbStep {
+  name: string;
+  layer: number;
+  cycles: number;
+  compute: number;
+  load: number;
+}
+
+/** The JSON line accel_tb prints last (hls/csim/accel_tb.cpp). */
+export interface AccelTbReport {
+  ids: number[];
+  tokens: number[];
+  passes: { command: number; status: number; cycles: number; cpu_s: number }[];
+  /** The job's VERIFY check (0 positions without `verifyCheck`). */
+  verify: { positions: number; mismatches: number };
+  /** Present only with `steps` in the job. */
+  steps: AccelTbStep[];
+}
+
+/** accel_tb's report: the last line of its standard output. */
+export function parseAccelTbReport(stdout: string): AccelTbReport {
+  return JSON.parse(stdout.trim().split('\n').pop()!) as AccelTbReport;
+}

@@ -25,7 +25,7 @@ import { Rng } from '../testmodels/prng.js';
 import { compareTraces, openTrace } from '../trace/compare.js';
 import { recordTrace } from '../trace/record.js';
 import { COMMAND } from '../regmap/registers.js';
-import { CSIM_MAX_PROMPT, writeCsimJob } from './csim-job.js';
+import { CSIM_MAX_PROMPT, parseAccelTbReport, writeCsimJob } from './csim-job.js';
 import type { VerifyResult } from './result.js';
 
 export interface CsimVerifyOptions {
@@ -137,7 +137,7 @@ export async function verifyCsim(opts: CsimVerifyOptions): Promise<CsimVerifyRes
           report ||= `seed ${s}: the C simulation failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`;
           continue;
         }
-        const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { passes: { command: number; cycles: number }[]; verify: { positions: number; mismatches: number } };
+        const out = parseAccelTbReport(r.stdout);
         passCycles.push(out.passes.filter((p) => p.command !== COMMAND.verify).map((p) => p.cycles));
         // The VERIFY pass over the decoded tokens: each head record equals its DECODE record.
         cases += out.verify.positions;
