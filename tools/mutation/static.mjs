@@ -1,0 +1,135 @@
+// Survivors of a Stryker run applied to the source by hand, one at a time, each followed by the
+// given tests (default: the folder's tests in folders.mjs):
+//   npm run mutation:static -- <folder> [--files a.ts,b.ts] [--ids 3,17] [--json out.json] [-- test files…]
+// Why: Stryker reports some mutants survived that the tests do kill.
+//  - "Static" mutants (code run outside a test: module initialisers, conversions in beforeAll)
+//    are re-tested by an incremental run only when a test that covers them *per test* changes; a
+//    new test that kills one through its beforeAll or at import leaves the old "Survived" in place.
+//  - Mutants of a file scored against tests that reach it only through beforeAll.
+// By default the survivors Stryker marks static; with --files, every survivor (and mutant without
+// coverage) of those files (paths as in the report, e.g. host/src/image/pack.ts, or a suffix).
+// Reads build/mutation/<folder>.json (Stryker's JSON report); refuses a file whose source changed
+// since the report (its locations would be wrong). Each source file is restored from memory after
+// each run, also on Ctrl-C. A mutant counts as killed when the tests fail (or time out: --timeout
+// seconds, default 600). Prints one line per mutant and the folder's score with these results
+// folded in; exits non-zero if a mutant survived.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { FOLDERS } from './folders.mjs';
+
+function parseArgs(argv) {
+  const dash = argv.indexOf('--');
+  const own = dash < 0 ? argv : argv.slice(0, dash);
+  const opts = { folder: null, files: null, ids: null, json: null, timeout: 600, tests: dash < 0 ? null : argv.slice(dash + 1) };
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i];
+    const value = () => {
+      if (i + 1 >= own.length) throw new Error(`${a} needs a value`);
+      return own[++i];
+    };
+    if (a === '--files') opts.files = value().split(',');
+    else if (a === '--ids') opts.ids = new Set(value().split(','));
+    else if (a === '--json') opts.json = value();
+    else if (a === '--timeout') opts.timeout = Number(value());
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else if (opts.folder === null) opts.folder = a;
+    else throw new Error(`unexpected argument ${a}`);
+  }
+  if (!opts.folder || !FOLDERS[opts.folder]) throw new Error(`the first argument must be one of ${Object.keys(FOLDERS).join(', ')}`);
+  if (!(opts.timeout > 0)) throw new Error('--timeout must be a positive number of seconds');
+  return opts;
+}
+
+/** Character offset of a report position (line and column both 1-based). */
+function offsetOf(source, { line, column }) {
+  let off = 0;
+  for (let l = 1; l < line; l++) {
+    off = source.indexOf('\n', off) + 1;
+    if (off === 0) throw new Error(`line ${line} is past the end`);
+  }
+  return off + column - 1;
+}
+
+function applyMutant(source, m) {
+  return source.slice(0, offsetOf(source, m.location.start)) + m.replacement + source.slice(offsetOf(source, m.location.end));
+}
+
+function selected(report, opts) {
+  const out = [];
+  for (const [file, entry] of Object.entries(report.files)) {
+    const byFile = opts.files?.some((f) => file === f || file.endsWith(`/${f}`));
+    for (const m of entry.mutants) {
+      if (opts.ids && !opts.ids.has(m.id)) continue;
+      const pick = opts.ids ? true : opts.files ? byFile && (m.status === 'Survived' || m.status === 'NoCoverage') : m.static && m.status === 'Survived';
+      if (pick) out.push({ file, source: entry.source, m });
+    }
+  }
+  return out;
+}
+
+function runTests(tests, timeoutSeconds) {
+  const run = spawnSync('npx', ['vitest', 'run', ...tests], { encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 64 << 20 });
+  if (run.error?.code === 'ETIMEDOUT' || run.signal === 'SIGTERM') return { result: 'timeout', detail: `over ${timeoutSeconds} s` };
+  const text = run.stdout + run.stderr;
+  const failed = text.match(/(\d+) failed/);
+  if (run.status !== 0 && failed) return { result: 'killed', detail: `${failed[1]} failing` };
+  if (run.status === 0) return { result: 'survived', detail: 'tests pass' };
+  return { result: 'error', detail: `vitest exit ${run.status}: ${text.trim().split('\n').slice(-3).join(' | ')}` };
+}
+
+function scoreLine(report, results) {
+  const byHand = new Map(results.map((r) => [r.id, r.result]));
+  let valid = 0;
+  let detected = 0;
+  for (const entry of Object.values(report.files)) {
+    for (const m of entry.mutants) {
+      if (m.status === 'CompileError' || m.status === 'RuntimeError' || m.status === 'Ignored') continue;
+      valid++;
+      const s = byHand.get(m.id) ?? m.status;
+      if (s === 'Killed' || s === 'Timeout' || s === 'killed' || s === 'timeout') detected++;
+    }
+  }
+  return `${detected} of ${valid} mutants detected with these applied by hand: ${((100 * detected) / valid).toFixed(1)} %`;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const report = JSON.parse(readFileSync(`build/mutation/${opts.folder}.json`, 'utf8'));
+const tests = opts.tests?.length ? opts.tests : FOLDERS[opts.folder];
+const todo = selected(report, opts);
+
+let restore = null;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    restore?.();
+    process.exit(130);
+  });
+}
+
+const stale = new Set();
+const results = [];
+console.log(`${todo.length} mutants of build/mutation/${opts.folder}.json against ${tests.join(' ')}`);
+for (const { file, source, m } of todo) {
+  const original = readFileSync(file, 'utf8');
+  const where = `${m.id} ${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} → ${JSON.stringify(m.replacement).slice(0, 60)}`;
+  if (original !== source) {
+    if (!stale.has(file)) console.log(`STALE     ${file} changed since the report: re-run Stryker first`);
+    stale.add(file);
+    results.push({ id: m.id, file, line: m.location.start.line, result: 'stale' });
+    continue;
+  }
+  restore = () => writeFileSync(file, original);
+  try {
+    writeFileSync(file, applyMutant(original, m));
+    const r = runTests(tests, opts.timeout);
+    results.push({ id: m.id, file, line: m.location.start.line, mutator: m.mutatorName, replacement: m.replacement, ...r });
+    console.log(`${r.result === 'survived' || r.result === 'error' ? r.result.toUpperCase().padEnd(9) : r.result.padEnd(9)} ${where} (${r.detail})`);
+  } finally {
+    restore();
+    restore = null;
+  }
+}
+const count = (what) => results.filter((r) => r.result === what).length;
+console.log(`killed ${count('killed')}, timed out ${count('timeout')}, survived ${count('survived')}, errors ${count('error')}, stale ${count('stale')}`);
+console.log(scoreLine(report, results));
+if (opts.json) writeFileSync(opts.json, `${JSON.stringify(results, null, 2)}\n`);
+process.exit(count('survived') + count('error') + count('stale') === 0 ? 0 : 1);
