@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { KAT_MODELS, type KatModel } from './cases.js';
 import { diffRecords, readFixture, writeFixture } from './fixtures.js';
 import { PROFILES, profileId, type NumericsProfile } from './profiles.js';
+import { recordAllForward, readForwardFixture, writeForwardFixture } from './forward.js';
 import { recordModel } from './record.js';
 
 const { positionals, values } = parseArgs({
@@ -56,7 +57,11 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
+/** The tiny whole-pass cases of forward.ts: written and checked with the rest unless --model or --profile narrows the run. */
+const withForward = () => !values.model && !values.profile;
+
 async function update(): Promise<void> {
+  if (withForward()) process.stdout.write(`wrote ${writeForwardFixture(await recordAllForward())}\n`);
   for (const profile of selectedProfiles()) {
     for (const m of selectedModels()) {
       const t0 = performance.now();
@@ -69,6 +74,13 @@ async function update(): Promise<void> {
 
 async function check(): Promise<number> {
   let bad = 0;
+  if (withForward()) {
+    const expected = readForwardFixture();
+    const diffs = expected ? diffRecords(expected, await recordAllForward()) : ['MISSING fixture (run npm run kat:update)'];
+    process.stdout.write(`forward passes: ${diffs.length === 0 ? 'same bits' : `${diffs.length} differences`}\n`);
+    for (const d of diffs.slice(0, 20)) process.stdout.write(`  ${d}\n`);
+    if (diffs.length) bad++;
+  }
   for (const profile of selectedProfiles()) {
     for (const m of selectedModels()) {
       const expected = readFixture(profile, m.name);
