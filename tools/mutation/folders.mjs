@@ -10,10 +10,10 @@ export const FOLDERS = {
   numerics: ['test/numerics/**/*.test.ts'],
   tlmm: ['test/tlmm/**/*.test.ts'],
   quant: ['test/quant/**/*.test.ts'],
-  // golden: the targeted vectors and the head tests. Not golden.test.ts (the whole-model
-  // transcription: 40 s a run, which every covered mutant would repeat), test/image/golden-equality
-  // (both of its sides run the same golden code, so a mutant changes both alike), hf-oracle
-  // (tolerances).
+  // golden: the targeted vectors, the head tests, the tiny whole passes and the loaders. Not
+  // golden.test.ts (the whole-model transcription: 40 s a run, which every covered mutant would
+  // repeat), test/image/golden-equality (both of its sides run the same golden code, so a mutant
+  // changes both alike), hf-oracle (tolerances).
   golden: [
     'test/golden/attention.test.ts',
     'test/golden/attention-int8.test.ts',
@@ -23,6 +23,12 @@ export const FOLDERS = {
     'test/golden/lm-head.test.ts',
     'test/golden/shortlist.test.ts',
     'test/golden/numerics-choice.test.ts',
+    // The pass and the loaders: tiny whole passes against their known answers, tensor by tensor
+    // (about a second a case), the model's refusals, the weights from a checkpoint and an image.
+    'test/golden/forward.test.ts',
+    'test/golden/model-api.test.ts',
+    'test/golden/weights.test.ts',
+    'test/golden/weights-image.test.ts',
   ],
   runtime: ['test/runtime/**/*.test.ts'],
   // image: the header and the reader's checks (header, verify, boundaries, corrupt), the overflow

@@ -1,0 +1,271 @@
+/**
+ * The golden model's weights read from a model image (host/src/golden/weights-image.ts) against
+ * those built from the source checkpoint (golden/weights.ts, a separate path: encodes the
+ * checkpoint itself), structure and bits, arena bytes included: the kv260 build (dense beats,
+ * binary32 norms, a hidden size whose head rows need stride padding), the kv260-paper build
+ * (paper beats carrying norms, binary16 norm copies checked against the binary32 ones) and a ternary-shortlist
+ * build. Then the loader's own checks: the context, its progress, a scale whose value and bits
+ * disagree, a non-positive or non-finite ternary w_r, norm copies that disagree, an image opened
+ * without checksums.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Checkpoint } from '../../host/src/checkpoint/types.js';
+import { isTellmeError, type TellmeError } from '../../host/src/errors.js';
+import { GoldenModel } from '../../host/src/golden/model.js';
+import { goldenWeightsFromCheckpoint, type GoldenWeights } from '../../host/src/golden/weights.js';
+import { goldenModelFromImage, goldenWeightsFromImage, loadGoldenFromImage, openImageModel } from '../../host/src/golden/weights-image.js';
+import { hwConfigFromObject, loadHwConfig, type LoadedHwConfig } from '../../host/src/hwconfig/index.js';
+import { convertCheckpoint, openImage, type ImageManifest } from '../../host/src/image/index.js';
+import { f32ToF16Sat } from '../../host/src/numerics/f16.js';
+import type { KernelPool } from '../../host/src/kernels/pool.js';
+import { convert, copyImage, readManifest, rewriteManifest, testModel, tmpDir } from '../image/helpers.js';
+
+interface Built {
+  ckpt: Checkpoint;
+  file: string;
+  hw: LoadedHwConfig;
+}
+const built: Record<'dense' | 'paper' | 'shortlist', Built> = {} as never;
+const CONTEXT = 8;
+
+beforeAll(async () => {
+  const a = testModel({ preset: 'hf1bitllm-tiny', hidden: 72 });
+  built.dense = { ckpt: a, file: (await convert(a, 'kv260', { context: CONTEXT })).path, hw: loadHwConfig('kv260') };
+  // Hidden 420: the paper beats carry the norms in their spare slots (8 carried norms).
+  const p = testModel({ preset: 'bitnet-tiny-packed', hidden: 420, heads: 5, kvHeads: 5, intermediate: 840, layers: 2, vocab: 300 });
+  built.paper = { ckpt: p, file: (await convert(p, 'kv260-paper', { context: CONTEXT })).path, hw: loadHwConfig('kv260-paper') };
+  const b = testModel({ preset: 'bitnet-tiny-packed' });
+  const base = loadHwConfig('kv260');
+  const hw = hwConfigFromObject({ ...base.config, numerics: { ...base.config.numerics, lm_head: 'ternary-shortlist', shortlist_k: 16 } }, 'kv260, ternary-shortlist variant');
+  const file = `${tmpDir('out')}/shortlist.tlm`;
+  await convertCheckpoint(b, file, { hw, force: true, context: CONTEXT });
+  built.shortlist = { ckpt: b, file, hw };
+});
+
+const pools: KernelPool[] = [];
+const models: GoldenModel[] = [];
+afterAll(async () => {
+  for (const m of models.splice(0)) await m.close();
+  for (const p of pools.splice(0)) await p.close();
+});
+async function pool(): Promise<KernelPool> {
+  const p = await GoldenModel.createPool(1);
+  pools.push(p);
+  return p;
+}
+
+async function refusal(fn: () => unknown, code: string, message: string, fix?: string): Promise<TellmeError> {
+  let err: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(isTellmeError(err), `expected a TellmeError, got ${String(err)}`).toBe(true);
+  const e = err as TellmeError;
+  expect(e.code).toBe(code);
+  expect(e.message).toBe(message);
+  if (fix !== undefined) expect(e.fix).toBe(fix);
+  return e;
+}
+
+const IMAGE_FIX = 'The image is damaged or was written by a faulty converter; re-run `tellme convert`.';
+const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const u32 = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+
+/** Everything of two GoldenWeights, each in its own pool: structure, values and the arena bytes behind them. */
+function expectSameWeights(a: GoldenWeights, pa: KernelPool, b: GoldenWeights, pb: KernelPool): void {
+  expect(a.layers.length).toBe(b.layers.length);
+  a.layers.forEach((la, l) => {
+    const lb = b.layers[l]!;
+    for (const k of ['qkv', 'o', 'gateUp', 'down'] as const) {
+      const [ma, mb] = [la[k], lb[k]];
+      expect([mb.name, mb.rows, mb.blocks, mb.cols, mb.groups], `layer ${l} ${k}`).toEqual([ma.name, ma.rows, ma.blocks, ma.cols, ma.groups]);
+      expect(mb.parts.map((p) => [p.name, p.row0, p.rows, u32(Float32Array.of(p.scale))[0]])).toEqual(ma.parts.map((p) => [p.name, p.row0, p.rows, u32(Float32Array.of(p.scale))[0]]));
+      const n = ma.blocks * 16 * ma.groups;
+      expect(hex(pb.arena.u8(mb.idxOff, n)), `layer ${l} ${k} indices`).toBe(hex(pa.arena.u8(ma.idxOff, n)));
+    }
+    for (const role of ['input', 'post_attention', 'attn_sub', 'ffn_sub'] as const) {
+      const [na, nb] = [la.norms[role], lb.norms[role]];
+      expect(nb === null, `layer ${l} ${role}`).toBe(na === null);
+      if (na && nb) expect(u32(nb)).toEqual(u32(na));
+    }
+  });
+  expect(u32(b.finalNorm)).toEqual(u32(a.finalNorm));
+  expect(Array.from(b.embedding)).toEqual(Array.from(a.embedding));
+  expect([b.head.rows, b.head.cols, b.head.stride]).toEqual([a.head.rows, a.head.cols, a.head.stride]);
+  expect(u32(b.head.rowAmax)).toEqual(u32(a.head.rowAmax));
+  expect(hex(pb.arena.u8(b.head.off, b.head.rows * b.head.stride))).toBe(hex(pa.arena.u8(a.head.off, a.head.rows * a.head.stride)));
+  expect(b.ternaryHead === null).toBe(a.ternaryHead === null);
+  if (a.ternaryHead && b.ternaryHead) {
+    const [ta, tb] = [a.ternaryHead, b.ternaryHead];
+    expect([tb.rows, tb.blocks, tb.cols, tb.groups]).toEqual([ta.rows, ta.blocks, ta.cols, ta.groups]);
+    expect(u32(tb.scale)).toEqual(u32(ta.scale));
+    expect(hex(pb.arena.u8(tb.idxOff, tb.blocks * 16 * tb.groups))).toBe(hex(pa.arena.u8(ta.idxOff, ta.blocks * 16 * ta.groups)));
+  }
+  expect(b.ropePositions).toBe(a.ropePositions);
+  expect(u32(b.rope)).toEqual(u32(a.rope));
+}
+
+describe('goldenWeightsFromImage equals goldenWeightsFromCheckpoint, arena bytes included', () => {
+  for (const which of ['dense', 'paper', 'shortlist'] as const) {
+    it(`${which} build`, async () => {
+      const { ckpt, file, hw } = built[which];
+      const image = openImage(file, { hw });
+      const pi = await pool();
+      const pc = await pool();
+      const wi = goldenWeightsFromImage(image, pi);
+      const wc = await goldenWeightsFromCheckpoint(ckpt, pc, { contextLength: CONTEXT, ternaryHead: hw.config.numerics.lm_head === 'ternary-shortlist' });
+      expectSameWeights(wc, pc, wi, pi);
+      if (which === 'dense') expect(wi.head.stride).toBe(80); // hidden 72: each head row padded to 80 bytes
+      if (which === 'shortlist') expect(wi.ternaryHead).not.toBeNull();
+      // And the model built on them runs the build's numerics.
+      const g = GoldenModel.fromWeights(wi, pi, hw.config.numerics);
+      expect(g.numerics).toEqual(hw.config.numerics);
+      expect(g.contextLength).toBe(CONTEXT);
+    });
+  }
+});
+
+describe('the image loader\'s own checks', () => {
+  it('the context: the image\'s by default, any of 1..context, nothing outside', async () => {
+    const image = openImage(built.dense.file);
+    const w = goldenWeightsFromImage(image, await pool(), { contextLength: 3 });
+    expect(w.ropePositions).toBe(3);
+    expect(w.rope.length).toBe(3 * 18);
+    expect(goldenWeightsFromImage(image, await pool(), { contextLength: 1 }).ropePositions).toBe(1);
+    const fix = `Pass a context up to ${CONTEXT}, or re-convert with a larger --context.`;
+    for (const n of [0, CONTEXT + 1, 2.5]) {
+      await refusal(async () => goldenWeightsFromImage(image, await pool(), { contextLength: n }), 'E_USAGE', `context ${n} is outside the image's 1..${CONTEXT} positions`, fix);
+    }
+  });
+
+  it('reports its progress: 7 linears per layer, the embedding and the head', async () => {
+    const seen: [number, number, string][] = [];
+    goldenWeightsFromImage(openImage(built.dense.file), await pool(), { progress: (d, t, w) => seen.push([d, t, w]) });
+    const total = 2 * 7 + 2;
+    expect(seen.map((s) => s[0])).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(seen.every((s) => s[1] === total)).toBe(true);
+    expect([seen[0]![2], seen[13]![2], seen[14]![2], seen[15]![2]]).toEqual(['layer 0 q_proj', 'layer 1 down_proj', 'embedding', 'lm head']);
+  });
+
+  it('a weight scale whose value disagrees with its bits, or none for a linear', async () => {
+    // The reader refuses such a manifest when it opens the file (image/manifest.ts); the loader
+    // checks again what it uses, so the opened image's manifest is edited here, after opening.
+    const image = openImage(built.dense.file);
+    const rec = image.manifest.matrices.find((x) => x.layer === 1 && x.linear === 'up_proj')!;
+    const scale = rec.scale;
+    rec.scale = scale * 2;
+    await refusal(async () => goldenWeightsFromImage(image, await pool()), 'E_IMAGE', `${built.dense.file}: layer 1 up_proj: scale ${scale * 2} does not match its bits ${rec.scale_bits}`, IMAGE_FIX);
+    rec.scale = scale;
+    expect(goldenWeightsFromImage(image, await pool()).layers[1]!.gateUp.parts[1]!.scale).toBe(scale);
+    image.manifest.matrices.splice(image.manifest.matrices.indexOf(rec), 1);
+    await refusal(async () => goldenWeightsFromImage(image, await pool()), 'E_IMAGE', `${built.dense.file}: no scale for layer 1 up_proj`, IMAGE_FIX);
+  });
+
+  it('a ternary w_r that is zero, negative, infinite or NaN; the largest finite one is accepted', async () => {
+    const cases: [number, string | null][] = [
+      [0, '0'],
+      [-1, '-1'],
+      [Infinity, 'Infinity'],
+      [Number.NaN, 'NaN'],
+      [3.4028234663852886e38, null],
+    ];
+    for (const [v, shown] of cases) {
+      const f = copyImage(built.shortlist.file);
+      patchSection(f, 'lm_head.ternary_scale', (b) => new DataView(b.buffer, b.byteOffset).setFloat32(4 * 5, v, true));
+      const load = async () => goldenWeightsFromImage(openImage(f, { hw: built.shortlist.hw, verifyChecksums: false }), await pool());
+      if (shown === null) expect((await load()).ternaryHead!.scale[5]).toBe(v);
+      else await refusal(load, 'E_IMAGE', `${f}: lm_head.ternary_scale[5] is ${shown}, not a positive finite w_r`, IMAGE_FIX);
+    }
+  });
+
+  it('paper build: a binary16 norm region or a beat\'s norm slot that is not the binary16 rounding of the norm', async () => {
+    const { file, hw } = built.paper;
+    // One tile per linear, 420 beats of 3 lanes × 32 bytes; o_proj's beats carry the post-attention norm (one weight each).
+    expect((readManifest(file) as unknown as ImageManifest).ddr.carried_norms.filter((c) => c.layer === 0).map((c) => c.linear)).toEqual(['v_proj', 'o_proj', 'gate_proj', 'down_proj']);
+    const norms = (await goldenWeightsFromCheckpoint(built.paper.ckpt, await pool(), { contextLength: 1 })).layers[0]!.norms;
+    const load = async (f: string) => goldenWeightsFromImage(openImage(f, { hw, verifyChecksums: false }), await pool());
+    const a = copyImage(file);
+    patchSection(a, 'norms.L0.input', (b) => (b[6] = b[6]! ^ 0x01));
+    const v = norms.input![3]!;
+    await refusal(() => load(a), 'E_IMAGE', `${a}: norms.L0.input[3] is 0x${(f32ToF16Sat(v) ^ 1).toString(16)}, not the binary16 rounding of host.norms.L0.input[3] = ${v}`, IMAGE_FIX);
+    // The norm slot is bits 700..715 of a 768-bit beat: byte 88 (bits 704..711) lies in lane 2 at 88 − 64 = 24.
+    const slot = (beat: number) => beat * 32 + 24;
+    const c = copyImage(file);
+    patchSection(c, 'weights.L0.o_proj.t0.p2', (b) => (b[slot(5)] = b[slot(5)]! ^ 0x01));
+    const want = f32ToF16Sat(norms.post_attention![5]!);
+    await refusal(
+      () => load(c),
+      'E_IMAGE',
+      `${c}: weights.L0.o_proj tile 0 beat 5: norm slot holds 0x${(want ^ 0x10).toString(16)}, expected 0x${want.toString(16)} (post_attention norm of layer 0, weight 5)`,
+      IMAGE_FIX,
+    );
+    const d = copyImage(file);
+    patchSection(d, 'weights.L0.q_proj.t0.p2', (b) => (b[slot(419)] = b[slot(419)]! ^ 0x01));
+    await refusal(() => load(d), 'E_IMAGE', `${d}: weights.L0.q_proj tile 0 beat 419: norm slot holds 0x10, expected 0x0 (this stream carries no norm)`, IMAGE_FIX);
+  });
+
+  it('an image opened without its checksum pass is verified before it is used', async () => {
+    const f = copyImage(built.dense.file);
+    const m = readManifest(f) as unknown as ImageManifest;
+    const s = m.sections.find((x) => x.name === 'embedding')!;
+    const fd = fs.openSync(f, 'r+');
+    fs.writeSync(fd, Buffer.from([0xff, 0x7f]), 0, 2, s.offset);
+    fs.closeSync(fd);
+    const image = openImage(f, { verifyChecksums: false });
+    expect(image.checksumsVerified).toBe(false);
+    let err: unknown;
+    try {
+      goldenWeightsFromImage(image, await pool());
+    } catch (e) {
+      err = e;
+    }
+    expect(isTellmeError(err) && err.code).toBe('E_IMAGE');
+    expect(String((err as Error).message)).toContain('embedding');
+  });
+});
+
+describe('loading a golden model from an image file', () => {
+  it('openImageModel: the image, its golden model with the build\'s numerics and context, and its tokenizer', async () => {
+    const seen: string[] = [];
+    const r = await openImageModel(built.paper.file, { threads: 1, contextLength: 5, hw: 'kv260-paper', progress: (_d, _t, w) => seen.push(w) });
+    models.push(r.model);
+    expect(r.image.path).toBe(built.paper.file);
+    expect(r.model.numerics).toEqual(loadHwConfig('kv260-paper').config.numerics);
+    expect(r.model.contextLength).toBe(5);
+    expect(seen.at(-1)).toBe('lm head');
+    expect(r.tokenizer).not.toBeNull();
+    expect(r.tokenizer!.decode(r.tokenizer!.encode('to be'), { skipSpecialTokens: true })).toBe('to be');
+    // The model from the image computes what the model from the checkpoint computes.
+    const c = await GoldenModel.fromCheckpoint(built.paper.ckpt, { threads: 1, contextLength: 5, numerics: r.model.numerics });
+    models.push(c);
+    expect(u32(r.model.prefill([4, 8, 15])[0]!)).toEqual(u32(c.prefill([4, 8, 15])[0]!));
+  });
+
+  it('loadGoldenFromImage and goldenModelFromImage: the same model; a bad context is refused', async () => {
+    const a = await loadGoldenFromImage(built.dense.file, { threads: 1, contextLength: 4 });
+    models.push(a);
+    const b = await goldenModelFromImage(openImage(built.dense.file), { threads: 1 });
+    models.push(b);
+    expect([a.contextLength, b.contextLength]).toEqual([4, CONTEXT]);
+    expect(u32(a.prefill([1, 2])[0]!)).toEqual(u32(b.prefill([1, 2])[0]!));
+    await refusal(() => goldenModelFromImage(openImage(built.dense.file), { threads: 1, contextLength: 99 }), 'E_USAGE', `context 99 is outside the image's 1..${CONTEXT} positions`);
+  });
+});
+
+/** Overwrite bytes of a section and re-record its sha256, so only the loader's content checks can notice. */
+function patchSection(file: string, name: string, patch: (bytes: Uint8Array) => void): void {
+  const m = readManifest(file) as unknown as ImageManifest;
+  const s = m.sections.find((x) => x.name === name)!;
+  const fd = fs.openSync(file, 'r+');
+  const bytes = new Uint8Array(s.size);
+  fs.readSync(fd, bytes, 0, s.size, s.offset);
+  patch(bytes);
+  fs.writeSync(fd, bytes, 0, s.size, s.offset);
+  fs.closeSync(fd);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  rewriteManifest(file, (mm) => ((mm as unknown as ImageManifest).sections.find((x) => x.name === name)!.sha256 = sha));
+}
