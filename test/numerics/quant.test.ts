@@ -3,6 +3,7 @@ import {
   ABSMAX_FLOOR,
   dequantFactor,
   headDequantFactor,
+  int8Step,
   quantMultiplier,
   quantizeToken,
   quantizeValue,
@@ -37,6 +38,14 @@ describe('per-token absmax int8 quantisation', () => {
     quantizeToken(new Float32Array([0, 0, 0]), 0, 3, 0, q, 0);
     expect(Array.from(q)).toEqual([0, 0, 0]);
     expect(quantMultiplier(1e-7)).toBe(quantMultiplier(0));
+  });
+
+  it('int8Step: σ = f32(amax_c / 127), the floor applied', () => {
+    expect(int8Step(127)).toBe(1);
+    expect(int8Step(1)).toBe(Math.fround(1 / 127));
+    expect(int8Step(Math.fround(0.3))).toBe(Math.fround(Math.fround(0.3) / 127));
+    expect(int8Step(0)).toBe(Math.fround(ABSMAX_FLOOR / 127));
+    expect(int8Step(1e-7)).toBe(int8Step(0));
   });
 
   it('dequantisation factors follow the documented operation order', () => {

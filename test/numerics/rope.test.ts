@@ -122,6 +122,17 @@ describe('RoPE rotation of consecutive pairs (§7.1)', () => {
     expect(Array.from(two.subarray(0, d)).every((v) => v === 0)).toBe(true);
     expect(Array.from(two.subarray(d))).toEqual(Array.from(rotateT(x, d, 5, table)));
   });
+
+  it('touches only its own head: the next head in the buffer keeps its values', () => {
+    // Heads are rotated one after the other in one buffer: a rotation that wrote one pair past
+    // its head would change the next head before its own rotation.
+    const two = new Float32Array(2 * d);
+    two.set(x, 0);
+    two.set(x.map((v) => -v), d);
+    applyRope(two, 0, d, 7, table);
+    expect(Array.from(two.subarray(0, d))).toEqual(Array.from(rotateT(x, d, 7, table)));
+    expect(Array.from(two.subarray(d))).toEqual(Array.from(x, (v) => -v));
+  });
 });
 
 describe('the offline row permutation (§7.1)', () => {
