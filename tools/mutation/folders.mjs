@@ -35,5 +35,9 @@ export const FOLDERS = {
   // bounds. Not roundtrip and cli (conversions of whole models, 25 s and more a run; under load
   // their chat-template rendering passes its 10 s limit) nor golden-equality (slow; both sides the
   // same golden code).
-  image: ['boundaries', 'bounds', 'corrupt', 'header', 'verify', 'worst'].map((t) => `test/image/${t}.test.ts`),
+  // One test file a line (the reader's and the writer's tests are added by different branches).
+  image: [
+    ...['boundaries', 'bounds', 'corrupt', 'header', 'verify', 'worst'].map((t) => `test/image/${t}.test.ts`),
+    'test/robust/manifest-checks.test.ts',
+  ],
 };

@@ -152,16 +152,19 @@ export class ModelImage {
     }
   }
 
-  /** Stream every section through sha256 and check the padding between sections is zero. */
-  verifyChecksums(onVerify?: (done: number, total: number) => void): void {
+  /**
+   * Stream every section through sha256 and check the padding between sections is zero, reading
+   * `chunkBytes` at a time (a parameter so that tests can cross chunk boundaries on small images).
+   */
+  verifyChecksums(onVerify?: (done: number, total: number) => void, chunkBytes = READ_CHUNK): void {
     const total = this.manifest.sections.reduce((a, s) => a + s.size, 0);
     let done = 0;
     const fd = fs.openSync(this.path, 'r');
     try {
-      const buf = new Uint8Array(READ_CHUNK);
+      const buf = new Uint8Array(chunkBytes);
       const checkZero = (from: number, to: number, what: string) => {
-        for (let pos = from; pos < to; pos += READ_CHUNK) {
-          const n = Math.min(READ_CHUNK, to - pos);
+        for (let pos = from; pos < to; pos += chunkBytes) {
+          const n = Math.min(chunkBytes, to - pos);
           const view = buf.subarray(0, n);
           readFully(fd, view, pos, this.path);
           for (let i = 0; i < n; i++) if (view[i] !== 0) throw bad(this.path, `byte ${pos + i} (padding ${what}) is ${view[i]}, expected 0`);
@@ -172,8 +175,8 @@ export class ModelImage {
       for (const s of sorted) {
         checkZero(end, s.offset, `before section ${s.name}`);
         const hash = createHash('sha256');
-        for (let pos = 0; pos < s.size; pos += READ_CHUNK) {
-          const n = Math.min(READ_CHUNK, s.size - pos);
+        for (let pos = 0; pos < s.size; pos += chunkBytes) {
+          const n = Math.min(chunkBytes, s.size - pos);
           const view = buf.subarray(0, n);
           readFully(fd, view, s.offset + pos, this.path);
           hash.update(view);
