@@ -34,7 +34,34 @@ export function testModel(input: TestModelInput): Checkpoint {
 /** Convert into a fresh directory (force: tiny models do not match the fixed-shape paper build). */
 export async function convert(ckpt: Checkpoint, board: string, opts: { context?: number; force?: boolean } = {}): Promise<ConvertResult> {
   const out = path.join(tmpDir('out'), `${board}.tlm`);
-  return convertCheckpoint(ckpt, out, { hw: loadHwConfig(board), force: opts.force ?? true, ...(opts.context !== undefined ? { context: opts.context } : {}) });
+  const run = () => convertCheckpoint(ckpt, out, { hw: loadHwConfig(board), force: opts.force ?? true, ...(opts.context !== undefined ? { context: opts.context } : {}) });
+  const cache = process.env['TELLME_TEST_IMAGE_CACHE'];
+  return cache ? cachedConversion(cache, ckpt, board, opts, out, run) : run();
+}
+
+/**
+ * Mutation runs of the image reader only (never make test): with TELLME_TEST_IMAGE_CACHE set to a
+ * fresh directory, each distinct conversion (the checkpoint's bytes, the board, the options) runs
+ * once, in Stryker's dry run, and later test runs get a copy of that image. The reader's mutants
+ * are then tested against images from the unmutated writer, and a mutant's tests do not repeat
+ * the conversions. Unsound when writer code is mutated: a run of the writer side must not set it.
+ */
+async function cachedConversion(cache: string, ckpt: Checkpoint, board: string, opts: object, out: string, run: () => Promise<ConvertResult>): Promise<ConvertResult> {
+  const hash = createHash('sha256').update(JSON.stringify([board, opts]));
+  for (const name of fs.readdirSync(ckpt.dir).sort()) {
+    const file = path.join(ckpt.dir, name);
+    if (fs.statSync(file).isFile()) hash.update(name).update(fs.readFileSync(file));
+  }
+  const key = path.join(cache, hash.digest('hex').slice(0, 24));
+  if (!fs.existsSync(`${key}.json`)) {
+    const r = await run();
+    fs.mkdirSync(cache, { recursive: true });
+    fs.copyFileSync(r.path, `${key}.tlm`);
+    fs.writeFileSync(`${key}.json`, JSON.stringify(r));
+    return r;
+  }
+  fs.copyFileSync(`${key}.tlm`, out);
+  return { ...(JSON.parse(fs.readFileSync(`${key}.json`, 'utf8')) as ConvertResult), path: out };
 }
 
 /** A copy of a file in a fresh directory. */

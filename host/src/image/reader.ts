@@ -294,8 +294,8 @@ function checkModel(file: string, m: ImageManifest, hw: LoadedHwConfig, header: 
   const fail = (what: string) => bad(file, what);
   // Before any plan is built from it: 1e6 layers would otherwise hang the reader.
   const implausible = implausibleSpec(spec);
+  // implausibleSpec also refuses heads that are not a multiple of the KV heads and an odd head_dim.
   if (implausible.length > 0) throw fail(`the model spec is implausible: ${implausible.join('; ')}`);
-  if (spec.numHeads % spec.numKvHeads !== 0 || spec.headDim % 2 !== 0) throw fail(`the model spec is inconsistent (heads ${spec.numHeads}, KV heads ${spec.numKvHeads}, head_dim ${spec.headDim})`);
   if (m.context > spec.maxPositions || m.ddr.context !== m.context) {
     throw fail(`context ${m.context} (DDR map: ${m.ddr.context}) is not within the model's ${spec.maxPositions} positions`);
   }
