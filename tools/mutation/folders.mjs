@@ -39,5 +39,6 @@ export const FOLDERS = {
   image: [
     ...['boundaries', 'bounds', 'corrupt', 'header', 'verify', 'worst'].map((t) => `test/image/${t}.test.ts`),
     'test/robust/manifest-checks.test.ts',
+    'test/image/reader-checks.test.ts',
   ],
 };
