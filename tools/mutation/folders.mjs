@@ -40,5 +40,7 @@ export const FOLDERS = {
     ...['boundaries', 'bounds', 'corrupt', 'header', 'verify', 'worst'].map((t) => `test/image/${t}.test.ts`),
     'test/robust/manifest-checks.test.ts',
     'test/image/reader-checks.test.ts',
+    'test/image/records.test.ts',
+    'test/image/describe.test.ts',
   ],
 };
