@@ -42,5 +42,7 @@ export const FOLDERS = {
     'test/image/reader-checks.test.ts',
     'test/image/records.test.ts',
     'test/image/describe.test.ts',
+    'test/image/section-values.test.ts',
+    'test/image/section-table.test.ts',
   ],
 };

@@ -12,5 +12,8 @@ export default defineConfig({
     include,
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    // TELLME_MUTATION_ISOLATE=off: test files share one module graph (about 1.5x faster on image's
+    // reader tests). Sound only when the mutated files keep no module state a test could change.
+    isolate: process.env['TELLME_MUTATION_ISOLATE'] !== 'off',
   },
 });

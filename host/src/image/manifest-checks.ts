@@ -94,10 +94,10 @@ function finiteAbsmax(image: ModelImage, v: Float32Array, name: string): number 
   return m;
 }
 
-/** Call fn on consecutive whole rows of a section (rowBytes each), a few MiB at a time. */
-function forEachRows(image: ModelImage, name: string, rowBytes: number, fn: (rows: Uint8Array, firstRow: number) => void): void {
+/** Call fn on consecutive whole rows of a section (rowBytes each), about chunkBytes at a time. */
+function forEachRows(image: ModelImage, name: string, rowBytes: number, chunkBytes: number, fn: (rows: Uint8Array, firstRow: number) => void): void {
   const s = image.section(name);
-  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
+  const perChunk = Math.max(1, Math.floor(chunkBytes / rowBytes));
   const buf = new Uint8Array(perChunk * rowBytes);
   const fd = fs.openSync(image.path, 'r');
   try {
@@ -119,9 +119,10 @@ function forEachRows(image: ModelImage, name: string, rowBytes: number, fn: (row
 
 /**
  * The bound inputs from the sections; refuses non-finite norms, embedding values and head row
- * scales, and (tied embeddings) a head row scale that is not its embedding row's absmax.
+ * scales, and (tied embeddings) a head row scale that is not its embedding row's absmax. The
+ * embedding is read about chunkBytes at a time (a parameter so that tests can cross chunks).
  */
-export function sectionValues(image: ModelImage): SectionValues {
+export function sectionValues(image: ModelImage, chunkBytes = CHUNK_BYTES): SectionValues {
   const spec = image.spec;
   const h = spec.hiddenSize;
   const norms = new Map<string, Float32Array>();
@@ -158,7 +159,7 @@ export function sectionValues(image: ModelImage): SectionValues {
   }
 
   let embMaxBits = 0;
-  forEachRows(image, 'embedding', 2 * h, (bytes, row0) => {
+  forEachRows(image, 'embedding', 2 * h, chunkBytes, (bytes, row0) => {
     const e = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
     for (let r = 0, i = 0; i < e.length; r++) {
       let rowMax = 0;
