@@ -6,8 +6,9 @@
 //    are re-tested by an incremental run only when a test that covers them *per test* changes; a
 //    new test that kills one through its beforeAll or at import leaves the old "Survived" in place.
 //  - Mutants of a file scored against tests that reach it only through beforeAll.
-// By default the survivors Stryker marks static; with --files, every survivor (and mutant without
-// coverage) of those files (paths as in the report, e.g. host/src/image/pack.ts, or a suffix).
+// By default the survivors Stryker marks static, and the static mutants it ignored (a run with
+// --ignoreStatic: then mutants that are static and covered per test run only their covering tests,
+// not the folder's whole set); with --files, every survivor (and mutant without coverage) of those files (paths as in the report, e.g. host/src/image/pack.ts, or a suffix).
 // Reads build/mutation/<folder>.json (Stryker's JSON report); refuses a file whose source changed
 // since the report (its locations would be wrong). Each source file is restored from memory after
 // each run, also on Ctrl-C. A mutant counts as killed when the tests fail (or time out: --timeout
@@ -60,7 +61,7 @@ function selected(report, opts) {
     const byFile = opts.files?.some((f) => file === f || file.endsWith(`/${f}`));
     for (const m of entry.mutants) {
       if (opts.ids && !opts.ids.has(m.id)) continue;
-      const pick = opts.ids ? true : opts.files ? byFile && (m.status === 'Survived' || m.status === 'NoCoverage') : m.static && m.status === 'Survived';
+      const pick = opts.ids ? true : opts.files ? byFile && (m.status === 'Survived' || m.status === 'NoCoverage') : m.static && (m.status === 'Survived' || m.status === 'Ignored');
       if (pick) out.push({ file, source: entry.source, m });
     }
   }
@@ -83,9 +84,9 @@ function scoreLine(report, results) {
   let detected = 0;
   for (const entry of Object.values(report.files)) {
     for (const m of entry.mutants) {
-      if (m.status === 'CompileError' || m.status === 'RuntimeError' || m.status === 'Ignored') continue;
-      valid++;
       const s = byHand.get(m.id) ?? m.status;
+      if (s === 'CompileError' || s === 'RuntimeError' || s === 'Ignored' || s === 'stale') continue;
+      valid++;
       if (s === 'Killed' || s === 'Timeout' || s === 'killed' || s === 'timeout') detected++;
     }
   }
