@@ -47,5 +47,8 @@ export const FOLDERS = {
     'test/image/section-table.test.ts',
     'test/image/pack.test.ts',
     'test/image/writer-kat.test.ts',
+    'test/image/pack-boundaries.test.ts',
+    'test/image/writer-refusals.test.ts',
+    'test/image/writer-parts.test.ts',
   ],
 };
