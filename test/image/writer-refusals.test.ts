@@ -21,7 +21,7 @@ const F32_MAX_BITS = 0x7f7fffff;
 
 describe('weight scales: a scale that flushes to zero is refused', () => {
   it('a subnormal bfloat16 weight_scale (multiplicative: w_s = 2^-133 flushes to 0) names the layer and linear', async () => {
-    const ckpt = modelWith({ preset: 'bitnet-tiny-packed' }, (t) => setBits(t, 'model.layers.1.self_attn.k_proj.weight_scale', 0, 0x0001));
+    const ckpt = modelWith({ preset: 'bitnet-tiny-packed', tokenizer: false }, (t) => setBits(t, 'model.layers.1.self_attn.k_proj.weight_scale', 0, 0x0001));
     await refused(ckpt, 'E_NUMERICS', CORRUPT, 'layer 1 k_proj: weight scale 0 is not a positive finite binary32 number');
   });
 
@@ -35,8 +35,8 @@ describe('the embedding in bfloat16: no infinity or NaN, and none by rounding', 
   const INF = 'model.embed_tokens.weight: holds an infinity or NaN in bfloat16 (or a value that rounds to one)';
   it('float32 0x7f7f8000 rounds (to even) to the bf16 infinity: refused; 0x7f7f7fff rounds to the largest finite bf16, which the residual bound then refuses', async () => {
     const emb = 'model.embed_tokens.weight';
-    await refused(modelWith({ preset: '1bitllm-tiny', layers: 1 }, (t) => setBits(t, emb, 77, 0x7f7f8000)), 'E_NUMERICS', CORRUPT, INF);
-    const err = await refused(modelWith({ preset: '1bitllm-tiny', layers: 1 }, (t) => setBits(t, emb, 77, 0x7f7f7fff)), 'E_NUMERICS', /^Check the checkpoint/, 'the worst-case magnitude of the layer 0 residual stream is 3.390e+38', "The embedding's max |value| is 3.3895313892515355e+38.");
+    await refused(modelWith({ preset: '1bitllm-tiny', layers: 1, tokenizer: false }, (t) => setBits(t, emb, 77, 0x7f7f8000)), 'E_NUMERICS', CORRUPT, INF);
+    const err = await refused(modelWith({ preset: '1bitllm-tiny', layers: 1, tokenizer: false }, (t) => setBits(t, emb, 77, 0x7f7f7fff)), 'E_NUMERICS', /^Check the checkpoint/, 'the worst-case magnitude of the layer 0 residual stream is 3.390e+38', "The embedding's max |value| is 3.3895313892515355e+38.");
     expect(err.message).not.toContain('holds an infinity');
   });
 
@@ -46,7 +46,7 @@ describe('the LM head: finite rows, and the logit bound', () => {
   const head = 'lm_head.weight';
   const h = 128; // 1bitllm-tiny's hidden size
   it('the largest binary32 is a finite row absmax; the logit bound then refuses it, naming both maxima', async () => {
-    const ckpt = modelWith({ preset: '1bitllm-tiny', layers: 1 }, (t) => setBits(t, head, 3 * h + 5, F32_MAX_BITS));
+    const ckpt = modelWith({ preset: '1bitllm-tiny', layers: 1, tokenizer: false }, (t) => setBits(t, head, 3 * h + 5, F32_MAX_BITS));
     const err = await refused(ckpt, 'E_NUMERICS', /^Check the checkpoint/, 'the worst-case magnitude of the logits is ', 'max LM head row absmax 3.4028234663852886e+38.');
     expect(err.message).toMatch(/max \|final norm weight\| 1\.\d+, /);
   });

@@ -5,7 +5,8 @@
 # build/mutation/<folder>.log. docs/measurements.md records the scores and every survivor.
 # Incremental: build/mutation/<folder>.incremental.json keeps the results, so a re-run after new
 # tests re-tests only what changed (STRYKER_ARGS=--force re-tests everything). Runs at nice 10: the
-# machine is shared.
+# machine is shared. TELLME_MUTATE_TESTS=a.test.ts,b.test.ts runs only those tests (default: the
+# folder's set in folders.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ $# -eq 0 ]; then set -- numerics tlmm quant golden image; fi
