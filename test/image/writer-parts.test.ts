@@ -1,23 +1,22 @@
 /**
  * The writer's parts on their own: the plan's context (its range, the default, the board's
  * maximum) and fit problems, the small inputs (norm lookup, the source record of a sharded
- * checkpoint), the ternary head writer's checks of its own row count, and the image's tokenizer
- * read back (with and without tokenizer_config.json, and sections that are not JSON objects).
+ * checkpoint), the ternary head writer's checks of its own row count (the tokenizer's parts:
+ * writer-tokenizer.test.ts).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../host/src/checkpoint/open.js';
-import { loadTokenizer } from '../../host/src/checkpoint/tokenizer.js';
 import { hwConfigFromObject, loadHwConfig } from '../../host/src/hwconfig/index.js';
 import { normOf, readConvertInputs } from '../../host/src/image/convert-inputs.js';
 import { ImageFile } from '../../host/src/image/image-file.js';
-import { imageTokenizer, openImage, planImage } from '../../host/src/image/index.js';
+import { planImage } from '../../host/src/image/index.js';
 import { sectionTable } from '../../host/src/image/section-table.js';
 import { TernaryHeadWriter } from '../../host/src/image/write-ternary-head.js';
 import { writeTestModel, type TestModelInput } from '../../host/src/testmodels/index.js';
-import { convert, expectTellme, rewriteManifest, tmpDir } from './helpers.js';
+import { expectTellme, tmpDir } from './helpers.js';
 
 function checkpoint(input: TestModelInput) {
   const dir = tmpDir('model');
@@ -63,7 +62,7 @@ describe('the small inputs', () => {
   });
 
   it('the source record of a sharded checkpoint: every file by name and size, in order, and the config hash', () => {
-    const c = checkpoint({ preset: 'bitnet-tiny-packed', shards: 3 });
+    const c = checkpoint({ preset: 'bitnet-tiny-packed', shards: 3, tokenizer: false });
     const src = readConvertInputs(c).source;
     const names = fs.readdirSync(c.dir).filter((f) => f.endsWith('.safetensors')).sort();
     expect(names).toHaveLength(3);
@@ -102,40 +101,5 @@ describe('the ternary head writer counts its rows', () => {
       }),
     ).rejects.toBe(done);
     expect(fs.existsSync(out)).toBe(false);
-  });
-});
-
-describe("the image's tokenizer", () => {
-  it('without tokenizer_config.json: the tokenizer works with an empty config and no chat template', async () => {
-    const dir = tmpDir('model');
-    writeTestModel(dir, { preset: 'hf1bitllm-tiny' });
-    fs.rmSync(path.join(dir, 'tokenizer_config.json'));
-    const { path: file, manifest } = await convert(openCheckpoint(dir), 'kv260');
-    expect(manifest.tokenizer.tokenizer_config).toBeNull();
-    expect(manifest.tokenizer.chat_template).toBeNull();
-    const tok = imageTokenizer(openImage(file))!;
-    const ref = loadTokenizer(dir)!;
-    expect(tok.encode('to be or not')).toEqual(ref.encode('to be or not'));
-    expect([tok.bosTokenId, tok.eosTokenIds]).toEqual([ref.bosTokenId, ref.eosTokenIds]);
-  });
-
-  it('a tokenizer section that is not a JSON object is refused, naming the section', async () => {
-    const { path: file, manifest } = await convert(checkpoint({ preset: 'hf1bitllm-tiny' }), 'kv260');
-    const sec = manifest.sections.find((s) => s.name === 'host.tokenizer_config.json')!;
-    for (const [text, why] of [['[]', 'not a JSON object'], ['{"a":', 'Unexpected end'], ['null', 'not a JSON object']] as const) {
-      const f = path.join(tmpDir('tok'), 'm.tlm');
-      fs.copyFileSync(file, f);
-      const bytes = Buffer.alloc(sec.size, 0x20);
-      bytes.write(text, 0, 'utf8');
-      const fd = fs.openSync(f, 'r+');
-      fs.writeSync(fd, bytes, 0, bytes.length, sec.offset);
-      fs.closeSync(fd);
-      rewriteManifest(f, (m) => {
-        const s = (m.sections as { name: string; sha256: string }[]).find((x) => x.name === sec.name)!;
-        s.sha256 = createHash('sha256').update(bytes).digest('hex');
-      });
-      const err = await expectTellme(() => imageTokenizer(openImage(f)), 'E_IMAGE', `${f}: section host.tokenizer_config.json is not a JSON object: `, why);
-      expect(err.fix).toBe('Re-run `tellme convert`.');
-    }
   });
 });

@@ -2,7 +2,7 @@
  * The converter's refusals, each at its boundary where it has one, with its code, message and fix
  * line, and with no file left behind: a model that does not fit, non-finite or overflowing
  * values (weight scales that flush to zero, the embedding in bfloat16, the LM head's rows, norm
- * weights, the residual and logit bounds), and a tokenizer the image could not use. Each test
+ * weights, the residual and logit bounds) (the tokenizer's: writer-tokenizer.test.ts). Each test
  * converts a test model with one tensor or file changed (the conversions run inside the tests, so
  * mutation testing scores the writer against them).
  */
@@ -13,7 +13,6 @@ import { openCheckpoint } from '../../host/src/checkpoint/open.js';
 import { loadHwConfig } from '../../host/src/hwconfig/index.js';
 import { convertCheckpoint, planImage } from '../../host/src/image/index.js';
 import { writeTestModel } from '../../host/src/testmodels/index.js';
-import { editJson } from '../checkpoint/helpers.js';
 import { expectTellme, tmpDir } from './helpers.js';
 import { CORRUPT, modelWith, refused, setBits } from './writer-helpers.js';
 
@@ -66,22 +65,3 @@ describe('fit', () => {
     expect(fs.readdirSync(out)).toEqual([]);
   });
 });
-
-describe('the tokenizer the image carries must work', () => {
-  const fix = (dir: string) => `Fix the file named above (or re-download it); to convert without a tokenizer, move ${path.join(dir, 'tokenizer.json')} out of the checkpoint (the image then takes --ids only).`;
-  it('a token id past the vocabulary', async () => {
-    const ckpt = modelWith({ preset: 'bitnet-tiny-packed' }, () => {}, (dir) =>
-      editJson(path.join(dir, 'tokenizer.json'), (j) => {
-        (j.added_tokens as Record<string, unknown>[]).push({ id: 512, content: '<|past_the_end|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-      }),
-    );
-    const err = await refused(ckpt, 'E_TOKENIZER', fix(ckpt.dir), '512');
-    expect(err.message).toContain(path.join(ckpt.dir, 'tokenizer.json'));
-  });
-
-  it('a chat template that fails to render a one-message conversation', async () => {
-    const ckpt = modelWith({ preset: 'bitnet-tiny-packed' }, () => {}, (dir) => editJson(path.join(dir, 'tokenizer_config.json'), (j) => (j.chat_template = "{{ raise_exception('no chat here') }}")));
-    await refused(ckpt, 'E_TOKENIZER', fix(ckpt.dir), 'no chat here');
-  });
-});
-
