@@ -7,13 +7,15 @@
 //    new test that kills one through its beforeAll or at import leaves the old "Survived" in place.
 //  - Mutants of a file scored against tests that reach it only through beforeAll.
 // By default the survivors Stryker marks static, and the static mutants it ignored (a run with
-// --ignoreStatic: then mutants that are static and covered per test run only their covering tests,
-// not the folder's whole set); with --files, every survivor (and mutant without coverage) of those files (paths as in the report, e.g. host/src/image/pack.ts, or a suffix).
+// --ignoreStatic: then mutants that are static and covered per test run only their covering
+// tests, not the folder's whole set); with --files, every survivor (and mutant without coverage)
+// of those files (paths as in the report, e.g. host/src/image/pack.ts, or a suffix).
 // Reads build/mutation/<folder>.json (Stryker's JSON report); refuses a file whose source changed
-// since the report (its locations would be wrong). Each source file is restored from memory after
-// each run, also on Ctrl-C. A mutant counts as killed when the tests fail (or time out: --timeout
-// seconds, default 600). Prints one line per mutant and the folder's score with these results
-// folded in; exits non-zero if a mutant survived.
+// since the report (its locations would be wrong), and first runs the tests on the unchanged
+// source (they must pass). Each source file is restored from memory after each run, also on
+// Ctrl-C. A mutant counts as killed when the tests fail (or time out: --timeout seconds, default
+// 600). Prints one line per mutant and the folder's score with these results folded in; exits
+// non-zero if a mutant survived.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FOLDERS } from './folders.mjs';
@@ -109,6 +111,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const stale = new Set();
 const results = [];
 console.log(`${todo.length} mutants of build/mutation/${opts.folder}.json against ${tests.join(' ')}`);
+// The tests must pass on the unchanged source, or every mutant would count as killed.
+const baseline = runTests(tests, opts.timeout);
+if (baseline.result !== 'survived') {
+  console.log(`the tests fail without a mutant (${baseline.result}: ${baseline.detail}); nothing applied`);
+  process.exit(2);
+}
 for (const { file, source, m } of todo) {
   const original = readFileSync(file, 'utf8');
   const where = `${m.id} ${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} → ${JSON.stringify(m.replacement).slice(0, 60)}`;
