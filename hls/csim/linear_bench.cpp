@@ -47,6 +47,14 @@ void collect_chunks(hls::stream<act_chunk_t> &s, std::vector<act_chunk_t> &out, 
 void replay_chunks(hls::stream<act_chunk_t> &s, const std::vector<act_chunk_t> &chunks) {
   for (const act_chunk_t &c : chunks) s.write(c);
 }
+// RMS-MAX sends amax after its row and the quantiser takes it first, so the row waits here (in the
+// accelerator it waits in DDR).
+void hold_row(hls::stream<float> &amax_in, hls::stream<vec_t> &y_in, unsigned n, float &amax, hls::stream<float> &amax_out, hls::stream<vec_t> &y_out) {
+  const unsigned beats = ceil_div(n, LANES);
+  for (unsigned b = 0; b < beats; b++) y_out.write(y_in.read());
+  amax = amax_in.read();
+  amax_out.write(amax);
+}
 void feed_token(hls::stream<dq_token_t> &s, float amax) { s.write(dq_token_t{amax}); }
 void drain(hls::stream<vec_t> &s, unsigned rows, std::vector<float> &y, unsigned row_start) {
   for (unsigned m = 0; m < ceil_div(rows, Q) * (Q / LANES); m++) {
@@ -96,13 +104,14 @@ int main(int argc, char **argv) {
         {
           hls::stream<vec_t, 4> w_strm("w"), x_strm("x"), y_strm("y");
           hls::stream<float, 2> amax_strm("amax"), amax_q("amax_q");
+          hls::stream<vec_t, MAX_VECTOR_BEATS> y_row("y_row");
           hls::stream<act_chunk_t, 4> q_strm("q");
           TL_DATAFLOW_BEGIN("bench.norm");
           TL_PROCESS(feed_vec(w_strm, norm, lin.cols));
           TL_PROCESS(feed_vec(x_strm, x, lin.cols));
           TL_PROCESS(rmsmax(w_strm, x_strm, lin.cols, 1, true, 1e-5f, amax_strm, y_strm));
-          TL_PROCESS((amax = amax_strm.read(), amax_q.write(amax)));
-          TL_PROCESS(quantize(amax_q, y_strm, lin.cols, 1, q_strm));
+          TL_PROCESS(hold_row(amax_strm, y_strm, lin.cols, amax, amax_q, y_row));
+          TL_PROCESS(quantize(amax_q, y_row, lin.cols, 1, q_strm));
           TL_PROCESS(collect_chunks(q_strm, act_chunks, chunks));
           TL_DATAFLOW_END();
         }

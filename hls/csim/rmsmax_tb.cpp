@@ -7,6 +7,7 @@
 // int8 chunks act [tokens][chunks * CHUNK]. Every word is compared; JSON summary last.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "quantize.hpp"
 #include "rmsmax.hpp"
@@ -19,15 +20,16 @@ using tl::vectors::f32_bits;
 
 namespace {
 
+// The rows, and beside the first one the norm weights beat for beat (rmsmax.hpp).
 void feed(hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm, const float *w, const float *x, unsigned n, unsigned tokens, bool with_norm) {
   const unsigned beats = ceil_div(n, LANES);
-  for (unsigned b = 0; b < (with_norm ? beats : 0); b++) {
-    vec_t v = {};
-    for (unsigned j = 0; j < LANES && b * LANES + j < n; j++) v.v[j] = w[b * LANES + j];
-    w_strm.write(v);
-  }
   for (unsigned t = 0; t < tokens; t++) {
     for (unsigned b = 0; b < beats; b++) {
+      if (with_norm && t == 0) {
+        vec_t v = {};
+        for (unsigned j = 0; j < LANES && b * LANES + j < n; j++) v.v[j] = w[b * LANES + j];
+        w_strm.write(v);
+      }
       vec_t v = {};
       for (unsigned j = 0; j < LANES && b * LANES + j < n; j++) v.v[j] = x[(size_t)t * n + b * LANES + j];
       x_strm.write(v);
@@ -35,22 +37,25 @@ void feed(hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm, const float *w
   }
 }
 
-// Copies y and amax to the checker and to the quantiser.
+// Checks y and amax, and passes them to the quantiser in the order it needs: RMS-MAX sends a row's
+// amax after the row, the quantiser takes it first, so the row is held here (in the accelerator
+// it waits in DDR).
 void tee(hls::stream<float> &amax_in, hls::stream<vec_t> &y_in, hls::stream<float> &amax_out, hls::stream<vec_t> &y_out, unsigned n, unsigned tokens,
          const float *y_golden, const float *amax_golden, Checker &chk) {
   const unsigned beats = ceil_div(n, LANES);
+  std::vector<vec_t> row(beats);
   for (unsigned t = 0; t < tokens; t++) {
+    for (unsigned b = 0; b < beats; b++) {
+      row[b] = y_in.read();
+      for (unsigned j = 0; j < LANES && b * LANES + j < n; j++) {
+        const unsigned i = b * LANES + j;
+        chk.word(f32_bits(row[b].v[j]), f32_bits(y_golden[(size_t)t * n + i]), [&] { return "token " + std::to_string(t) + " y[" + std::to_string(i) + "]"; });
+      }
+    }
     const float a = amax_in.read();
     chk.word(f32_bits(a), f32_bits(amax_golden[t]), [&] { return "token " + std::to_string(t) + " amax"; });
     amax_out.write(a);
-    for (unsigned b = 0; b < beats; b++) {
-      const vec_t y = y_in.read();
-      for (unsigned j = 0; j < LANES && b * LANES + j < n; j++) {
-        const unsigned i = b * LANES + j;
-        chk.word(f32_bits(y.v[j]), f32_bits(y_golden[(size_t)t * n + i]), [&] { return "token " + std::to_string(t) + " y[" + std::to_string(i) + "]"; });
-      }
-      y_out.write(y);
-    }
+    for (unsigned b = 0; b < beats; b++) y_out.write(row[b]);
   }
 }
 

@@ -1,5 +1,6 @@
 // The head quantiser (head_quant.hpp): per head one pass to find the absmax (the head is held on
-// chip), one to quantise and pack four int8 values per word.
+// chip), one to quantise and pack four int8 values per word. Both take a port word (4 values,
+// head_dim is a multiple of 4) per cycle.
 #include "head_quant.hpp"
 
 #include "tl_numerics.h"
@@ -7,7 +8,8 @@
 
 namespace tl {
 
-// Assumed pipeline depths (checked by csynth): the read and compare; multiply, round, clamp, pack, write.
+// Assumed pipeline depths (checked by csynth; the planner counts them, host/src/plan/hls-depths.ts):
+// the read and compare; multiply, round, clamp, pack, write.
 constexpr unsigned HEAD_MAX_DEPTH = 4, HEAD_QUANT_DEPTH = 10;
 
 void head_quantize(const word_t *ddr_act, word_t *ddr_out, const head_quant_args_t &a) {
@@ -21,14 +23,17 @@ TOKENS:
 #pragma HLS loop_tripcount max = hw::MAX_HEADS
       const uint64_t src = a.src_off + t * a.src_stride + h * a.d;
       float amax = 0.0f;
-      TL_PIPELINE("head_quant.MAX", a.d, 1, HEAD_MAX_DEPTH);
+      TL_PIPELINE("head_quant.MAX", a.d / 4, 1, HEAD_MAX_DEPTH);
     MAX:
-      for (unsigned i = 0; i < a.d; i++) {
-#pragma HLS loop_tripcount max = hw::MAX_HEAD_DIM
+      for (unsigned w = 0; w < a.d / 4; w++) {
+#pragma HLS loop_tripcount max = hw::MAX_HEAD_DIM / 4
 #pragma HLS pipeline II = 1
-        x[i] = tl_bits_f32(ddr_act[src + i]);
-        const float m = tl_abs(x[i]);
-        if (m > amax) amax = m;
+        TL_CSIM_UNROLL
+        for (unsigned b = 0; b < 4; b++) {
+          x[4 * w + b] = tl_bits_f32(ddr_act[src + 4 * w + b]);
+          const float m = tl_abs(x[4 * w + b]);
+          if (m > amax) amax = m;
+        }
       }
       const float s = tl_quant_multiplier(amax);
       const float sigma = tl_div(tl_clamp_absmax(amax), (float)TL_INT8_MAX);

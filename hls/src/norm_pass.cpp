@@ -11,27 +11,29 @@ namespace {
 
 constexpr unsigned MEM_DEPTH = 4;  // assumed read/write pipeline depth of a burst loop
 
-// One vector of n binary32 values from DDR as LANES-wide beats (the last zero-padded).
-void read_vector(const word_t *mem, uint64_t off, unsigned n, hls::stream<vec_t> &out) {
-  const unsigned beats = ceil_div(n, LANES);
-  TL_PIPELINE("norm_pass.READ", beats, 1, MEM_DEPTH);
-READ:
-  for (unsigned b = 0; b < beats; b++) {
-#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
-#pragma HLS pipeline II = 1
-    vec_t v;
-    TL_CSIM_UNROLL
-    for (unsigned j = 0; j < LANES; j++) v.v[j] = b * LANES + j < n ? tl_bits_f32(mem[off + b * LANES + j]) : 0.0f;
-    out.write(v);
-  }
+// Beat b of a vector of n binary32 values in DDR (LANES values, the last beat zero-padded).
+vec_t read_beat(const word_t *mem, uint64_t off, unsigned b, unsigned n) {
+  vec_t v;
+  TL_CSIM_UNROLL
+  for (unsigned j = 0; j < LANES; j++) v.v[j] = b * LANES + j < n ? tl_bits_f32(mem[off + b * LANES + j]) : 0.0f;
+  return v;
 }
 
+// The rows, and beside the first one the norm weights beat for beat (rmsmax.hpp).
 void read_rows(const word_t *ddr_act, const norm_args_t &a, hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm) {
-  if (a.with_norm) read_vector(ddr_act, a.w_off, a.n, w_strm);
+  const unsigned beats = ceil_div(a.n, LANES);
 ROWS:
   for (unsigned t = 0; t < a.tokens; t++) {
 #pragma HLS loop_tripcount max = hw::MAX_TOKENS
-    read_vector(ddr_act, a.x_off + t * a.x_stride, a.n, x_strm);
+    const bool weights = a.with_norm && t == 0;
+    TL_PIPELINE("norm_pass.READ", beats, 1, MEM_DEPTH);
+  READ:
+    for (unsigned b = 0; b < beats; b++) {
+#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
+#pragma HLS pipeline II = 1
+      if (weights) w_strm.write(read_beat(ddr_act, a.w_off, b, a.n));
+      x_strm.write(read_beat(ddr_act, a.x_off + t * a.x_stride, b, a.n));
+    }
   }
 }
 
@@ -40,9 +42,6 @@ void write_rows(hls::stream<float> &amax_strm, hls::stream<vec_t> &y_strm, word_
 ROWS:
   for (unsigned t = 0; t < a.tokens; t++) {
 #pragma HLS loop_tripcount max = hw::MAX_TOKENS
-    const float amax = amax_strm.read();
-    ddr_out[a.amax_off + t] = tl_f32_bits(amax);
-    TL_TAP(TAP_AMAX, t, 0, 1, amax);
     TL_PIPELINE("norm_pass.WRITE", beats, 1, MEM_DEPTH);
   WRITE:
     for (unsigned b = 0; b < beats; b++) {
@@ -58,6 +57,9 @@ ROWS:
         }
       }
     }
+    const float amax = amax_strm.read();  // follows its row
+    ddr_out[a.amax_off + t] = tl_f32_bits(amax);
+    TL_TAP(TAP_AMAX, t, 0, 1, amax);
   }
 }
 

@@ -3,7 +3,7 @@
 // next linear's quantiser uses; without a norm only the absmax (the input of o_proj / down_proj in
 // models without sub-norms, which read their input rows as they are).
 //
-// Dataflow: read (norm weights, then the rows; ddr_act) -> RMS-MAX -> write (ddr_out).
+// Dataflow: read (the rows, the norm weights beside the first; ddr_act) -> RMS-MAX -> write (ddr_out).
 // Taps: TAP_AMAX the absmax, TAP_RESULT the normalised rows.
 #ifndef TL_NORM_PASS_HPP
 #define TL_NORM_PASS_HPP

@@ -1,6 +1,12 @@
-// RMS-MAX (rmsmax.hpp): four passes over a token held on chip. Pass 1 max|x| (the exponent E);
-// pass 2 the sum of squares of z = ldexp(x, -E) in the 16-lane order of numerics §2.4 (element i
-// in lane i mod 16, whatever the beat width); then r; pass 3 y and max|y|; pass 4 y out.
+// RMS-MAX (rmsmax.hpp): three passes over a token held on chip. Pass 1 reads it (and, with the
+// first token, the norm weights) and finds max|x| (the exponent E); pass 2 the sum of squares of
+// z = ldexp(x, -E) in the 16-lane order of numerics §2.4 (element i in lane i mod 16, whatever the
+// beat width); then r; pass 3 y out as it is made, and max|y|, which follows its row.
+//
+// Why three and not two: z needs E, and E needs the whole row's max|x|, so the sum of squares
+// cannot start before the row has been read once (summing x² and rescaling by 2^-2E is not the
+// same bits: x² overflows and flushes where z² does not). Without a norm one pass: y = x streams
+// out as it is read.
 #include "rmsmax.hpp"
 
 #include "tl_numerics.h"
@@ -9,10 +15,6 @@ namespace tl {
 
 static_assert(TL_REDUCTION_LANES % LANES == 0, "a beat's elements fall into distinct reduction lanes");
 
-// Assumed pipeline depths (checked by csynth): compare; ldexp, multiply, 16-lane add; ldexp and two
-// multiplies, compare; the stream write.
-constexpr unsigned RMSMAX_READ_DEPTH = 3, RMSMAX_SUM_DEPTH = 12, RMSMAX_NORMALISE_DEPTH = 12, RMSMAX_WRITE_DEPTH = 2;
-
 void rmsmax(hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm, unsigned n, unsigned tokens, bool with_norm, float eps,
             hls::stream<float> &amax_strm, hls::stream<vec_t> &y_strm) {
   static vec_t w[MAX_VECTOR_BEATS];
@@ -20,23 +22,17 @@ void rmsmax(hls::stream<vec_t> &w_strm, hls::stream<vec_t> &x_strm, unsigned n, 
 #pragma HLS bind_storage variable = buf type = ram_2p impl = bram
   const unsigned beats = ceil_div(n, LANES);
   const float inv_n = tl_inv_length(n);
-  if (with_norm) {
-  READ_WEIGHTS:
-    for (unsigned b = 0; b < beats; b++) {
-#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
-#pragma HLS pipeline II = 1
-      w[b] = w_strm.read();
-    }
-  }
 TOKENS:
   for (unsigned t = 0; t < tokens; t++) {
 #pragma HLS loop_tripcount max = hw::MAX_TOKENS
+    const bool read_weights = with_norm && t == 0;  // once per call, beside the first token
     TL_PIPELINE("rmsmax.READ_MAX", beats, 1, RMSMAX_READ_DEPTH);
     float xmax = 0.0f;
   READ_MAX:
     for (unsigned b = 0; b < beats; b++) {
 #pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
 #pragma HLS pipeline II = 1
+      if (read_weights) w[b] = w_strm.read();
       vec_t x = x_strm.read();
       TL_CSIM_UNROLL
       for (unsigned j = 0; j < LANES; j++) {
@@ -44,7 +40,8 @@ TOKENS:
         const float a = tl_abs(x.v[j]);
         if (a > xmax) xmax = a;
       }
-      buf[b] = x;
+      if (with_norm) buf[b] = x;
+      else y_strm.write(x);
     }
     float amax = xmax;
     if (with_norm) {
@@ -70,23 +67,17 @@ TOKENS:
       for (unsigned b = 0; b < beats; b++) {
 #pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
 #pragma HLS pipeline II = 1
+        vec_t y;
         TL_CSIM_UNROLL
         for (unsigned j = 0; j < LANES; j++) {
-          const float y = b * LANES + j < n ? tl_rmsmax_output(tl_ldexp(buf[b].v[j], -e), r, w[b].v[j]) : 0.0f;
-          buf[b].v[j] = y;
-          const float a = tl_abs(y);
+          y.v[j] = b * LANES + j < n ? tl_rmsmax_output(tl_ldexp(buf[b].v[j], -e), r, w[b].v[j]) : 0.0f;
+          const float a = tl_abs(y.v[j]);
           if (a > amax) amax = a;
         }
+        y_strm.write(y);
       }
     }
     amax_strm.write(amax);
-    TL_PIPELINE("rmsmax.WRITE", beats, 1, RMSMAX_WRITE_DEPTH);
-  WRITE:
-    for (unsigned b = 0; b < beats; b++) {
-#pragma HLS loop_tripcount max = MAX_VECTOR_BEATS
-#pragma HLS pipeline II = 1
-      y_strm.write(buf[b]);
-    }
   }
 }
 
