@@ -54,7 +54,8 @@ csim.passes.forEach((p, i) => {
   const b = rtlBp.passes[i]!.cycles;
   process.stdout.write(`| ${i === 0 ? `prefill ${promptTokens}` : `decode ${i}`} | ${p.cycles} | ${a} | ${pct(a, p.cycles)} | ${b} | ${pct(b, p.cycles)} |\n`);
 });
-// The engine's own cycles (compute: the RTL core's counter, or the C model's formula) of the last decode step.
+// The engine's path of each tile of the last decode step (compute: the RTL core's counter, or the C
+// model's formula, plus the same fill, output wait and drain of its region, hls/src/linear.cpp).
 const tlmm = (o: AccelTbReport) => o.steps.filter((s) => s.name.includes('#')); // the weight tiles, <linear>#<tile>
 const sum = (xs: AccelTbStep[], f: (s: AccelTbStep) => number) => xs.reduce((a, s) => a + f(s), 0);
 const [c, r] = [tlmm(csim), tlmm(rtl)];

@@ -14,6 +14,10 @@
 //   embedding <ddr offset> / hidden <n> / vocab <n>
 //   ids <id> <id> ...                     the prompt (at most 16: one prefill with every position's head)
 //   decode_steps <n>
+//   decode_at <L>                         optional: the first decode step at KV position L (>= the
+//                                         prompt), for a cycle report at a long context; the cache
+//                                         rows between the prompt and L hold what DDR holds (zeros),
+//                                         so the tokens are no model's output (no trace, no verify)
 //   trace <dir>                           optional: write the trace there
 //   steps 1                               optional: print the cycle report's steps of the last decode
 //   verify_check 1                        optional: then one VERIFY pass over the decoded tokens at the
@@ -60,7 +64,7 @@ struct Section {
 struct Job {
   std::string image, trace_dir;
   uint64_t ddr_bytes = 0, embedding = 0;
-  unsigned hidden = 0, vocab = 0, decode_steps = 0;
+  unsigned hidden = 0, vocab = 0, decode_steps = 0, decode_at = 0;
   bool steps = false, verify_check = false;
   std::vector<Section> sections;
   std::vector<std::pair<uint32_t, uint32_t>> regs;
@@ -103,6 +107,8 @@ Job read_job(const char *path) {
       continue;
     } else if (key == "decode_steps") {
       ls >> j.decode_steps;
+    } else if (key == "decode_at") {
+      ls >> j.decode_at;
     } else if (key == "steps" || key == "verify_check") {
       unsigned s;
       ls >> s;
@@ -113,6 +119,8 @@ Job read_job(const char *path) {
     if (ls.fail()) die(std::string(path) + ": malformed line '" + line + "'");
   }
   if (j.image.empty() || j.ddr_bytes == 0 || j.hidden == 0 || j.vocab == 0 || j.ids.empty()) die(std::string(path) + ": incomplete job");
+  if (j.decode_at != 0 && (j.decode_at < j.ids.size() || !j.trace_dir.empty() || j.verify_check))
+    die(std::string(path) + ": decode_at must be at least the prompt's length, without trace or verify_check");
   return j;
 }
 
@@ -268,7 +276,7 @@ int main(int argc, char **argv) {
   std::vector<std::vector<uint8_t>> decode_records;
   std::vector<uint32_t> tokens;
   uint32_t next = run_pass(tl_regs::COMMAND_PREFILL, job.ids, 0, tl_regs::FLAGS_ALL_POSITIONS);
-  unsigned L = (unsigned)job.ids.size();
+  unsigned L = job.decode_at != 0 ? job.decode_at : (unsigned)job.ids.size();
   for (unsigned s = 0; s < job.decode_steps; s++) {
     tokens.push_back(next);
     const bool last = s + 1 == job.decode_steps;

@@ -1,7 +1,7 @@
 // The cycle report's steps (C simulation only): the sequencer names each step of a pass (a tile of
 // a linear, an RMS-MAX pass, attention, the head, ...) as the planner does (host/src/plan/perf.ts
 // buildSteps), and the modelled cycles of the step are recorded (tl_csim.hpp TL_PIPELINE and
-// TL_CYCLES; a dataflow region lasts as long as its slowest process):
+// TL_CYCLES; a dataflow region lasts as long as its slowest process or its named path, tl_stream.hpp):
 //   cycles   the step's modelled cycles, everything overlapped as its dataflow region runs
 //   compute  the same without the load of the next weight tile (the planner's computeCycles)
 //   load     the next tile's weight fetch (beats at one per cycle, plus the first-beat latency)
@@ -12,7 +12,6 @@
 #ifdef __SYNTHESIS__
 #define TL_STEP_BEGIN(name, layer)
 #define TL_STEP_END()
-#define TL_STEP_ENGINE(cycles)
 #else
 
 #include <cstdint>
@@ -56,10 +55,6 @@ class StepLog {
     open_ = false;
     saw_region_ = false;
   }
-  // The engine's own compute cycles (its process also holds the load of the next tile).
-  void engine(uint64_t cycles) {
-    if (open_ && cycles > cur_.compute) cur_.compute = cycles;
-  }
   void clear() { steps.clear(); }
 
   // [{"name": .., "layer": .., "cycles": .., "compute": .., "load": ..}, ...]
@@ -77,6 +72,7 @@ class StepLog {
   void observe(const Region &r) {
     if (!open_) return;
     saw_region_ = true;
+    if (r.path_cycles() > cur_.compute) cur_.compute = r.path_cycles();  // the engine's path (linear.cpp)
     for (const Process *p : r.processes()) {
       if (p->name.find("weight_fetch") != std::string::npos) {
         if (p->cycles > cur_.load) cur_.load = p->cycles;
@@ -95,7 +91,6 @@ class StepLog {
 
 #define TL_STEP_BEGIN(name, layer) ::tl::csim::StepLog::get().begin((name), (layer))
 #define TL_STEP_END() ::tl::csim::StepLog::get().end()
-#define TL_STEP_ENGINE(cycles) ::tl::csim::StepLog::get().engine((uint64_t)(cycles))
 
 #endif  // __SYNTHESIS__
 #endif  // TL_STEPS_HPP

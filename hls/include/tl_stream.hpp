@@ -19,7 +19,10 @@
 //     TL_PROCESS(compute(a_strm, b_strm));
 //     TL_DATAFLOW_END();
 // under `#pragma HLS dataflow`; for synthesis the macros leave the plain sequence of calls Vitis
-// expects. Scheduling is deterministic (round robin in declaration order), single-threaded.
+// expects. A region's modelled cycles are its slowest process's, or, where one process must wait
+// for another's first output or for another to drain its last, the longer path the region names
+// with TL_DATAFLOW_PATH(expression), evaluated when every process has finished.
+// Scheduling is deterministic (round robin in declaration order), single-threaded.
 #ifndef TL_STREAM_HPP
 #define TL_STREAM_HPP
 
@@ -28,6 +31,7 @@
 #define TL_DATAFLOW_BEGIN(name)
 #define TL_PROCESS(call) call
 #define TL_DATAFLOW_END()
+#define TL_DATAFLOW_PATH(cycles)
 #else
 
 #include <sys/mman.h>
@@ -264,9 +268,12 @@ class Region {
       if (p->state != Process::kDone) return false;
     return true;
   }
-  // Modelled cycles of the region: its slowest process (the processes overlap).
+  // A path through the region longer than any one process (TL_DATAFLOW_PATH).
+  void path(std::function<uint64_t()> f) { path_ = std::move(f); }
+  uint64_t path_cycles() const { return path_ ? path_() : 0; }
+  // Modelled cycles of the region: its slowest process (the processes overlap), or its path.
   uint64_t cycles() const {
-    uint64_t c = 0;
+    uint64_t c = path_cycles();
     for (const Process *p : procs_)
       if (p->cycles > c) c = p->cycles;
     return c;
@@ -278,6 +285,7 @@ class Region {
   static constexpr size_t kStackBytes = size_t(64) << 20;
   std::string name_;
   std::vector<Process *> procs_;
+  std::function<uint64_t()> path_;
 };
 
 inline bool Scheduler::runnable(Process *p) const {
@@ -424,6 +432,7 @@ class stream : public stream<T, 0> {
 #define TL_DATAFLOW_BEGIN(name) ::tl::csim::Region tl_dataflow_region_(name)
 #define TL_PROCESS(call) tl_dataflow_region_.spawn(#call, [&]() { call; })
 #define TL_DATAFLOW_END() tl_dataflow_region_.join()
+#define TL_DATAFLOW_PATH(cycles) tl_dataflow_region_.path([&]() { return (uint64_t)(cycles); })
 
 #endif  // __SYNTHESIS__
 #endif  // TL_STREAM_HPP

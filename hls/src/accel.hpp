@@ -89,6 +89,39 @@ inline void read_int8_row(const word_t *mem, uint64_t base, unsigned n, int8_t *
 #endif
 }
 
+// Words one port moves per cycle (a beat of the act, kv or head bundle, or one weight lane), and
+// the words the weight lanes move together (memory.axi_data_bits and memory.weight_ports of the
+// board). The KV cache's and the LM head's int8 rows are the accelerator's other long streams, so
+// they are read through the weight lanes, which are idle then (attention and the head run between
+// engine calls, and an engine call's weight fetch ends with it): a row at the weight stream's
+// width, not one port's. Their binary32 scales come through the kv and head bundles beside them.
+constexpr unsigned PORT_WORDS = hw::LANE_BITS / 32;
+constexpr unsigned STREAM_WORDS = hw::WEIGHT_PORTS * PORT_WORDS;
+static_assert(hw::WEIGHT_PORTS == 4, "the weight lanes are the four ports w0 .. w3");
+
+// n int8 values of a row that starts at word `base` of the DDR window, through the weight lanes:
+// lane word i (words 4i .. 4i + 3 of the window) through port i mod 4, so a row takes
+// ceil(n / 4 / STREAM_WORDS) cycles (aligned; the units' cycle report counts that).
+inline void read_int8_row_lanes(const lane_word_t *w0, const lane_word_t *w1, const lane_word_t *w2, const lane_word_t *w3, uint64_t base,
+                                unsigned n, int8_t *out) {
+  const unsigned words = n / 4;
+  for (unsigned i = 0; i < words;) {
+    const uint64_t lane = (base + i) / PORT_WORDS;
+    const unsigned first = (unsigned)((base + i) % PORT_WORDS);
+    const unsigned take = PORT_WORDS - first < words - i ? PORT_WORDS - first : words - i;
+    const unsigned port = (unsigned)(lane % hw::WEIGHT_PORTS);
+    const lane_word_t *p = port == 0 ? w0 : port == 1 ? w1 : port == 2 ? w2 : w3;
+#ifndef __SYNTHESIS__
+    // The C simulation's shortcut: a lane word is its bytes in order (little-endian host).
+    std::memcpy(out + 4 * i, reinterpret_cast<const uint8_t *>(p + lane) + 4 * first, 4 * take);
+#else
+    const lane_word_t v = p[lane];
+    for (unsigned b = 0; b < 4 * take; b++) out[4 * i + b] = (int8_t)(uint8_t)v.range(8 * (4 * first + b) + 7, 8 * (4 * first + b));
+#endif
+    i += take;
+  }
+}
+
 }  // namespace tl
 
 #endif  // TL_ACCEL_HPP

@@ -236,7 +236,7 @@ void run_layer(pass_t &ps, unsigned l) {
   at.out_stride = s.act_dim;
   TL_TAP_SCOPE((int)l, ps.L, {TAP_RESULT, "attn.out"});
   TL_STEP_BEGIN("attention", (int)l);
-  attention(ps.p.act, ps.p.kv, ps.p.out, at);
+  attention(ps.p.act, ps.p.kv, ps.p.w0, ps.p.w1, ps.p.w2, ps.p.w3, ps.p.out, at);
   TL_STEP_END();
   // o_proj on the attention sub-norm's output (or the attention output and its plain absmax).
   TL_TAP_SCOPE((int)l, ps.L, {TAP_AMAX, "o_proj.amax"}, {TAP_RESULT, s.sub_norms ? "attn_sub_norm.out" : nullptr});
@@ -277,7 +277,7 @@ void run_head(const pass_t &ps, unsigned first, unsigned positions) {
   h.out_off = m.head_out;
   TL_TAP_SCOPE(-1, ps.L + first, {TAP_IN, "head.in"}, {TAP_ACC, "head.acc"}, {TAP_LOGITS, "head.logits"});
   TL_STEP_BEGIN("lm_head", -1);
-  lm_head(ps.p.act, ps.p.head, ps.p.out, h);
+  lm_head(ps.p.act, ps.p.head, ps.p.w0, ps.p.w1, ps.p.w2, ps.p.w3, ps.p.out, h);
   TL_STEP_END();
 }
 
@@ -313,7 +313,8 @@ void tellme_accel(unsigned command, unsigned n_tokens, unsigned kv_position, uns
   TL_CONTROL_INTERFACE()
   TL_WEIGHT_PORTS_INTERFACE()
   // The act bundle has one reader per process of a dataflow region (ddr_act, ddr_side) and one
-  // writer (ddr_out); kv and head are read-only. 128-bit words, bursts of 16 beats (256 bytes: an
+  // writer (ddr_out); kv and head are read-only and carry the KV and head scales (the int8 rows
+  // come through the weight lanes, accel.hpp). 128-bit words, bursts of 16 beats (256 bytes: an
   // aligned burst never crosses 4 KiB). C/RTL co-simulation needs each port's depth: hls/README.md.
 #pragma HLS interface mode = m_axi port = ddr_act bundle = act offset = slave max_widen_bitwidth = 128 max_read_burst_length = 16 num_read_outstanding = 8
 #pragma HLS interface mode = m_axi port = ddr_side bundle = act offset = slave max_widen_bitwidth = 128 max_read_burst_length = 16 num_read_outstanding = 8

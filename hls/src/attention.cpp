@@ -11,16 +11,17 @@ namespace {
 constexpr unsigned P = hw::ATTENTION_PES;
 constexpr unsigned GH = hw::INT8_GROUP_HEADS;
 constexpr unsigned D = hw::MAX_HEAD_DIM;
-constexpr unsigned KV_PORT_WORDS = 4;  // 128-bit kv bundle: 4 words per beat
-// Assumed pipeline depths (checked by csynth): DSP cascade of the dot product, the score multiply
-// and compare (pass 1); exp, the sequential add, u, the value MAC (pass 2); the output multiply.
-constexpr unsigned PASS1_DEPTH = 16, PASS2_DEPTH = 48, OUT_DEPTH = 12;
+// Assumed pipeline depths (checked by csynth; the planner counts them, host/src/plan/hls-depths.ts):
+// the query rows' read; DSP cascade of the dot product, the score multiply and compare (pass 1);
+// exp, the sequential add, u, the value MAC (pass 2); the output multiply.
+constexpr unsigned LOAD_Q_DEPTH = 4, PASS1_DEPTH = 16, PASS2_DEPTH = 48, OUT_DEPTH = 12;
 
 inline unsigned max2(unsigned a, unsigned b) { return a > b ? a : b; }
 
 }  // namespace
 
-void attention(const word_t *ddr_act, const word_t *ddr_kv, word_t *ddr_out, const attn_args_t &a) {
+void attention(const word_t *ddr_act, const word_t *ddr_kv, const lane_word_t *w0, const lane_word_t *w1, const lane_word_t *w2, const lane_word_t *w3,
+               word_t *ddr_out, const attn_args_t &a) {
   static int8_t q8[P][GH][D];
   static float qscale[P][GH];  // σq' = f32(σq × scale)
   static float score[GH][hw::MAX_CONTEXT];
@@ -31,6 +32,9 @@ void attention(const word_t *ddr_act, const word_t *ddr_kv, word_t *ddr_out, con
   float m[P][GH], l[P][GH], vmax[P], rho[P];
   const unsigned d = a.d;
   const unsigned group = a.heads / a.kv_heads;
+  // Cycles per key of one int8 K or V row through the weight lanes (accel.hpp); its scales come
+  // one word a cycle through the kv bundle, beside it.
+  const unsigned row = ceil_div(d / 4, STREAM_WORDS);
 BLOCKS:
   for (unsigned q0 = 0; q0 < a.tokens; q0 += P) {
 #pragma HLS loop_tripcount max = hw::MAX_TOKENS / P
@@ -45,7 +49,7 @@ BLOCKS:
 #pragma HLS loop_tripcount max = hw::MAX_HEADS / GH
         const unsigned nh = group - hb < GH ? group - hb : GH;
         // The block's queries of this batch, on chip.
-        TL_PIPELINE("attention.LOAD_Q", nq * nh * ceil_div(d, 4 * KV_PORT_WORDS), 1, 4);
+        TL_PIPELINE("attention.LOAD_Q", nq * nh * ceil_div(d / 4, PORT_WORDS), 1, LOAD_Q_DEPTH);
         for (unsigned q = 0; q < nq; q++) {
           vmax[q] = 0.0f;
           for (unsigned hh = 0; hh < nh; hh++) {
@@ -57,14 +61,15 @@ BLOCKS:
             for (unsigned t = 0; t < d; t++) acc[q][hh][t] = 0;
           }
         }
-        // Pass 1: scores, their maximum, V. Per key: nq*nh*d products, nq*nh scores, one K row read.
-        const unsigned ii1 = max2(max2(ceil_div(nq * nh * d, hw::INT8_QK_MACS), ceil_div(nq * nh, hw::SOFTMAX_LANES)), ceil_div(d / 4 + 2, KV_PORT_WORDS));
+        // Pass 1: scores, their maximum, V. Per key: nq*nh*d products, nq*nh scores, one K row and
+        // two scales (σk, σv) read.
+        const unsigned ii1 = max2(max2(ceil_div(nq * nh * d, hw::INT8_QK_MACS), ceil_div(nq * nh, hw::SOFTMAX_LANES)), max2(row, 2));
         TL_PIPELINE("attention.PASS1", keys * ii1, 1, PASS1_DEPTH);
       PASS1:
         for (unsigned j = 0; j < keys; j++) {
 #pragma HLS loop_tripcount max = hw::MAX_CONTEXT
 #pragma HLS pipeline
-          read_int8_row(ddr_kv, a.k_off + j * a.kv_stride + g * d / 4, d, k8);
+          read_int8_row_lanes(w0, w1, w2, w3, a.k_off + j * a.kv_stride + g * d / 4, d, k8);
           const float sk = tl_bits_f32(ddr_kv[a.ks_off + j * a.s_stride + g]);
           const float sv = tl_bits_f32(ddr_kv[a.vs_off + j * a.s_stride + g]);
           for (unsigned q = 0; q < nq; q++) {
@@ -78,20 +83,21 @@ BLOCKS:
           }
         }
         for (unsigned q = 0; q < nq; q++) rho[q] = tl_div(16777216.0f, vmax[q]);
-        // Pass 2: exp, the denominator in ascending key order, the exact value sum.
-        const unsigned rows2 = keep ? d / 4 + 1 : 2 * (d / 4) + 2;
+        // Pass 2: exp, the denominator in ascending key order, the exact value sum. Per key a V row
+        // and σv (decode), or K and V rows and both scales (scores recomputed).
+        const unsigned reads2 = keep ? max2(row, 1) : max2(2 * row, 2);
         const unsigned ii2 = max2(max2(keep ? 0u : ceil_div(nq * nh * d, hw::INT8_QK_MACS), ceil_div(nq * nh * d, hw::INT8_VALUE_LANES)),
-                                  max2(ceil_div(nq * nh, hw::SOFTMAX_LANES), ceil_div(rows2, KV_PORT_WORDS)));
+                                  max2(ceil_div(nq * nh, hw::SOFTMAX_LANES), reads2));
         TL_PIPELINE("attention.PASS2", keys * ii2, 1, PASS2_DEPTH);
       PASS2:
         for (unsigned j = 0; j < keys; j++) {
 #pragma HLS loop_tripcount max = hw::MAX_CONTEXT
 #pragma HLS pipeline
-          read_int8_row(ddr_kv, a.v_off + j * a.kv_stride + g * d / 4, d, v8);
+          read_int8_row_lanes(w0, w1, w2, w3, a.v_off + j * a.kv_stride + g * d / 4, d, v8);
           const float sv = tl_bits_f32(ddr_kv[a.vs_off + j * a.s_stride + g]);
           float sk = 0.0f;
           if (!keep) {
-            read_int8_row(ddr_kv, a.k_off + j * a.kv_stride + g * d / 4, d, k8);
+            read_int8_row_lanes(w0, w1, w2, w3, a.k_off + j * a.kv_stride + g * d / 4, d, k8);
             sk = tl_bits_f32(ddr_kv[a.ks_off + j * a.s_stride + g]);
           }
           for (unsigned q = 0; q < nq; q++) {
@@ -107,7 +113,7 @@ BLOCKS:
           }
         }
         // Output: f32(f32(A_t) × f32(ldexp(V, −24) ÷ l)).
-        TL_PIPELINE("attention.OUT", nq * nh * ceil_div(d, KV_PORT_WORDS), 1, OUT_DEPTH);
+        TL_PIPELINE("attention.OUT", nq * nh * ceil_div(d, PORT_WORDS), 1, OUT_DEPTH);
         for (unsigned q = 0; q < nq; q++) {
           for (unsigned hh = 0; hh < nh; hh++) {
             const unsigned h = g * group + hb + hh;

@@ -32,7 +32,9 @@ struct attn_args_t {
   uint64_t out_off, out_stride;        // binary32 output rows, words
 };
 
-void attention(const word_t *ddr_act, const word_t *ddr_kv, word_t *ddr_out, const attn_args_t &a);
+// The K and V rows come through the weight lanes w0 .. w3 (accel.hpp), their scales through ddr_kv.
+void attention(const word_t *ddr_act, const word_t *ddr_kv, const lane_word_t *w0, const lane_word_t *w1, const lane_word_t *w2, const lane_word_t *w3,
+               word_t *ddr_out, const attn_args_t &a);
 
 }  // namespace tl
 

@@ -10,10 +10,6 @@ namespace tl {
 static_assert(Q % LANES == 0, "an engine beat is a whole number of element-wise beats");
 static_assert(LANES % 2 == 0, "RoPE pairs (2i, 2i+1) never straddle a beat");
 
-// Assumed pipeline depth (checked by csynth): int->float, the factor multiply, the longest fused
-// operation (SiLU·up: exp, add, divide, two multiplies).
-constexpr unsigned DEQUANT_DEPTH = 64;
-
 void dequant(hls::stream<acc_beat_t> &acc_strm, hls::stream<dq_token_t> &tok_strm, hls::stream<vec_t> &side_strm, unsigned rows, unsigned tokens,
              dq_mode_t mode, unsigned activation, float weight_scale, hls::stream<vec_t> &y_strm) {
   const unsigned blocks = ceil_div(rows, Q);

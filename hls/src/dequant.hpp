@@ -20,6 +20,10 @@
 
 namespace tl {
 
+// Assumed pipeline depth (checked by csynth): int->float, the factor multiply, the longest fused
+// operation (SiLU·up: exp, add, divide, two multiplies).
+constexpr unsigned DEQUANT_DEPTH = 64;
+
 enum dq_mode_t : unsigned { DQ_PLAIN = 0, DQ_F16 = 1, DQ_ROPE_F16 = 2, DQ_RESIDUAL = 3, DQ_GATE = 4, DQ_ROPE = 5 };
 
 // Whether a mode reads side beats (the residual, up, or the RoPE table entries).

@@ -1,6 +1,7 @@
 // One engine call of a linear (linear.hpp).
 #include "linear.hpp"
 
+#include "dequant.hpp"
 #include "quantize.hpp"
 #include "rmsmax.hpp"
 #include "tl_numerics.h"
@@ -95,6 +96,21 @@ TOKENS:
   }
 }
 
+// The engine's path through the region, which is longer than its own cycles (the planner's
+// tlmmCycles counts the same path, host/src/plan/perf.ts): its first table build waits for the
+// first chunk of activations, read and quantised; in each token's last chunk its accumulators
+// leave Q rows a cycle while the dequantiser takes LANES, so it waits on the FIFO between them for
+// what its next chunk's time does not hide (the last token: all but the chunk's own lookups); and
+// after the last token the dequantiser and the writer drain. `engine` is the engine's own count.
+uint64_t engine_path(const linear_args_t &a, unsigned engine) {
+  if (!a.compute) return 0;
+  const unsigned fill = MEM_DEPTH + ceil_div(a.k < CHUNK ? a.k : CHUNK, LANES) + QUANTIZE_DEPTH;
+  const unsigned blocks = ceil_div(a.rows, Q), out = blocks * (Q / LANES);
+  const unsigned next = blocks > TABLE_BUILD_CYCLES ? blocks : TABLE_BUILD_CYCLES;
+  const uint64_t wait = (uint64_t)(a.tokens - 1) * (out > next ? out - next : 0) + (out - blocks);
+  return fill + (uint64_t)engine + wait + DEQUANT_DEPTH + MEM_DEPTH;
+}
+
 }  // namespace
 
 unsigned linear_call(const word_t *ddr_act, const word_t *ddr_side, word_t *ddr_out, const lane_word_t *ddr_w0, const lane_word_t *ddr_w1,
@@ -121,8 +137,8 @@ unsigned linear_call(const word_t *ddr_act, const word_t *ddr_side, word_t *ddr_
   TL_PROCESS(read_side(ddr_side, a, side_strm));
   TL_PROCESS(dequant(acc_strm, tok_strm, side_strm, a.rows, dq_tokens, a.mode, a.activation, a.weight_scale, y_strm));
   TL_PROCESS(write_output(y_strm, ddr_out, a));
+  TL_DATAFLOW_PATH(engine_path(a, cycles.to_uint()));
   TL_DATAFLOW_END();
-  TL_STEP_ENGINE(cycles.to_uint());
   return status.to_uint();
 }
 

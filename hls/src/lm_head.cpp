@@ -9,15 +9,17 @@ namespace tl {
 namespace {
 
 constexpr unsigned POS = hw::HEAD_POSITIONS;
-// Assumed pipeline depths (checked by csynth): the quantiser; a row's MAC tree and the dequantise.
+// Assumed pipeline depths (checked by csynth; the planner counts them, host/src/plan/hls-depths.ts):
+// the quantiser; a row's MAC tree and the dequantise.
 constexpr unsigned HEAD_QUANT_DEPTH = 8, HEAD_ROW_DEPTH = 24;
 
 }  // namespace
 
-void lm_head(const word_t *ddr_act, const word_t *ddr_head, word_t *ddr_out, const head_args_t &a) {
+void lm_head(const word_t *ddr_act, const word_t *ddr_head, const lane_word_t *w0, const lane_word_t *w1, const lane_word_t *w2, const lane_word_t *w3,
+             word_t *ddr_out, const head_args_t &a) {
   static int8_t qx[POS][hw::MAX_HIDDEN];
 #pragma HLS array_partition variable = qx dim = 1 complete
-  static int8_t row[hw::MAX_HIDDEN];
+  static int8_t weights[hw::MAX_HIDDEN];
   float amax[POS], best[POS];
   uint32_t best_id[POS];
   const uint64_t rec = 4 + (uint64_t)a.vocab;  // words per record
@@ -37,17 +39,18 @@ QUANTIZE:
     best[p] = 0.0f;
     best_id[p] = 0;
   }
-  // Every row once: its MACs for all positions.
-  const unsigned ii = (a.positions * a.hidden + hw::HEAD_MACS - 1) / hw::HEAD_MACS;
+  // Every row once: its MACs for all positions, and the row through the weight lanes (accel.hpp).
+  const unsigned macs = ceil_div(a.positions * a.hidden, hw::HEAD_MACS), row = ceil_div(a.hidden / 4, STREAM_WORDS);
+  const unsigned ii = macs > row ? macs : row;
   TL_PIPELINE("lm_head.ROWS", (uint64_t)a.vocab * ii, 1, HEAD_ROW_DEPTH);
 ROWS:
   for (unsigned r = 0; r < a.vocab; r++) {
 #pragma HLS loop_tripcount max = hw::MAX_VOCAB
 #pragma HLS pipeline
-    read_int8_row(ddr_head, a.w_off + (uint64_t)r * (a.hidden / 4), a.hidden, row);
+    read_int8_row_lanes(w0, w1, w2, w3, a.w_off + (uint64_t)r * (a.hidden / 4), a.hidden, weights);
     const float row_amax = tl_bits_f32(ddr_head[a.scale_off + r]);
     for (unsigned p = 0; p < a.positions; p++) {
-      const int32_t acc = dot_int8(qx[p], row, a.hidden);
+      const int32_t acc = dot_int8(qx[p], weights, a.hidden);
       const float logit = tl_mul(tl_i32_to_f32(acc), tl_head_dequant_factor(amax[p], row_amax));
       ddr_out[a.out_off + p * rec + 4 + r] = tl_f32_bits(logit);
       if (r == 0 || logit > best[p]) {

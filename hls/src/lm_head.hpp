@@ -23,7 +23,9 @@ struct head_args_t {
   uint64_t out_off;           // head.out, words
 };
 
-void lm_head(const word_t *ddr_act, const word_t *ddr_head, word_t *ddr_out, const head_args_t &a);
+// The int8 rows come through the weight lanes w0 .. w3 (accel.hpp), their scales through ddr_head.
+void lm_head(const word_t *ddr_act, const word_t *ddr_head, const lane_word_t *w0, const lane_word_t *w1, const lane_word_t *w2, const lane_word_t *w3,
+             word_t *ddr_out, const head_args_t &a);
 
 }  // namespace tl
 

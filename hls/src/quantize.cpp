@@ -7,9 +7,6 @@
 
 namespace tl {
 
-// Assumed pipeline depth (checked by csynth): multiply, round, clamp, the gearbox.
-constexpr unsigned QUANTIZE_DEPTH = 8;
-
 void quantize(hls::stream<float> &amax_strm, hls::stream<vec_t> &x_strm, unsigned k, unsigned tokens, hls::stream<act_chunk_t> &act_strm) {
   const unsigned beats = ceil_div(k, LANES);
   const unsigned chunks = ceil_div(k, CHUNK);

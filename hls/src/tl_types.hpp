@@ -24,6 +24,7 @@ constexpr unsigned LANES = hw::ELEMENTWISE_LANES; // binary32 values per element
 constexpr unsigned BUFFERS = hw::BUFFERS;
 constexpr unsigned WORDS_PER_BUFFER = hw::WORDS_PER_BANK_PER_BUFFER;
 constexpr unsigned MAX_BLOCKS = hw::MAX_TILE_ROWS / Q; // accumulator words of one tile
+constexpr unsigned TABLE_BUILD_CYCLES = 1 + ENTRIES;   // one chunk's tables: a prep cycle, then an entry a cycle
 
 static_assert(G == 3, "the 27-entry tables and 5-bit indices assume groups of 3");
 static_assert(hw::INDEX_BITS == 5 && ENTRIES == 27, "5-bit indices, 27 table entries");

@@ -80,7 +80,7 @@ WRITE_BEATS:
 // ---------------------------------------------------------------------------------- the core
 
 // Cycles of one table build (one prep cycle, then one entry per cycle into every table's LUTRAM).
-constexpr unsigned BUILD_CYCLES = 1 + ENTRIES;
+constexpr unsigned BUILD_CYCLES = TABLE_BUILD_CYCLES;
 // Lookup pipeline depth (tlmm_core.sv): address, weight-buffer read (WbLatency 2), lookup, adder
 // tree (ceil(log2 T) levels), accumulate.
 constexpr unsigned LOOKUP_DEPTH = 1 + 2 + 1 + bits_for(T - 1) + 1;

@@ -26,20 +26,27 @@ const int8 = applySettings(ours, ['numerics.kv_format=int8']);
 // 4 query heads on 2 KV heads of 8: one batch of 2 query heads per KV head.
 const tiny: ModelSpec = { ...large, numHeads: 4, numKvHeads: 2, headDim: 8, hiddenSize: 32 };
 
-describe('int8 attention unit (kv260: 128 q.k MACs, 128 value lanes, 2 softmax lanes, 32-cycle pass latency, 300-cycle call)', () => {
-  it('decode: a K pass and a V pass per KV head, each as long as the slowest of MACs, softmax and KV bytes', () => {
-    // 10 keys x 2 heads: 160 MACs (2 cycles), 20 scores (10 cycles), 10 x (8 + 4) bytes (1.9 cycles at 64 B/cycle).
-    expect(int8Attention(tiny, 1, 9, int8, 64)).toEqual({ cycles: 300 + 2 * (2 * (32 + 10)), bytes: 2 * 2 * 10 * 12 });
-    // At a slow DDR the bytes bind: 120 bytes at 2 B/cycle = 60 cycles a pass.
-    expect(int8Attention(tiny, 1, 9, int8, 2).cycles).toBe(300 + 2 * 2 * (32 + 60));
+describe('int8 attention unit (kv260: 128 q.k MACs, 128 value lanes, 2 softmax lanes, rows through 4 x 128-bit lanes; hls/src/attention.cpp)', () => {
+  it('decode: per KV head the query load, a K pass and a V pass at the per-key II of the code, the output', () => {
+    // Per KV head (2 query heads, d 8, 10 keys): load 4 + 2 x 1 port word; pass 1: 16 + 10 keys x
+    // 2 (the two scale reads bind: 16 MACs, 2 scores, a 2-word row take 1); pass 2: 48 + 10 x 1
+    // (V row and its scale); output 12 + 2 x 2 port words. Bytes: (8 + 8) + (8 + 4) a key.
+    expect(int8Attention(tiny, 1, 9, int8, 64)).toEqual({ cycles: 2 * (4 + 2 + 16 + 20 + 48 + 10 + 12 + 4), bytes: 2 * 10 * (16 + 12) });
+    // At a slow DDR the bytes bind: 160 and 120 bytes at 2 B/cycle = 80 and 60 cycles.
+    expect(int8Attention(tiny, 1, 9, int8, 2).cycles).toBe(2 * (4 + 2 + 16 + 80 + 48 + 60 + 12 + 4));
   });
 
   it('prefill/verify: blocks of 8 queries, two passes over the keys each block can see (max, then values)', () => {
-    // Block 0: 8 queries x 2 heads x 8 keys = 128 pairs (64 softmax cycles); block 1: 2 x 2 x 10 = 40 pairs (20).
-    expect(int8Attention(tiny, 10, 0, int8, 64)).toEqual({ cycles: 300 + 2 * 2 * (32 + 64) + 2 * 2 * (32 + 20), bytes: 2 * 3 * (8 + 10) * 12 });
+    // Block 0: 8 queries x 2 heads = 16 scores a key (8 softmax cycles) over 8 keys; load 4 + 16,
+    // passes 16 + 64 and 48 + 64, output 12 + 16 x 2. Block 1: 2 queries, 4 scores a key (2 cycles)
+    // over 10 keys; load 4 + 4, passes 16 + 20 and 48 + 20, output 12 + 4 x 2.
+    const block0 = 20 + 80 + 112 + 44;
+    const block1 = 8 + 36 + 68 + 20;
+    // Bytes a key: pass 1 K and both scales (16), pass 2 K, V and both scales (24).
+    expect(int8Attention(tiny, 10, 0, int8, 64)).toEqual({ cycles: 2 * (block0 + block1), bytes: 2 * (8 + 10) * 40 });
     // A verify pass at KV offset 100: 3 queries see 101..103 keys, one block.
     const v = int8Attention(tiny, 3, 100, int8, 64);
-    expect(v.bytes).toBe(2 * 3 * 103 * 12);
+    expect(v.bytes).toBe(2 * 103 * 40);
   });
 
   it('GQA: a KV head is read once per batch of int8_group_heads query heads', () => {
@@ -65,7 +72,7 @@ describe('ternary shortlist head', () => {
   it('rescoring: drain the K-heap, read K int8 rows through one port, rescore on the int8 engine', () => {
     // K 256: drain 256 x 8; 256 x 1540 bytes at 16 B/cycle (4 GB/s at 250 MHz) + 100; MACs 256 x 1536 / 64 = 6,144.
     // Bytes: the rows, and the binary32 scale of every head row (read once).
-    expect(shortlistRescore(large, sl, 1, 250e6)).toEqual({ cycles: 300 + 256 * 8 + 100 + (256 * 1540) / 16, bytes: 256 * 1540 + 32002 * 4 });
+    expect(shortlistRescore(large, sl, 1, 250e6)).toEqual({ cycles: 256 * 8 + 100 + (256 * 1540) / 16, bytes: 256 * 1540 + 32002 * 4 });
   });
 
   it('decode runs the head tiles on the engine, then the rescoring; the host samples K candidates', () => {

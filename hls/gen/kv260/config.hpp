@@ -8,7 +8,7 @@ namespace tellme_hw {
 
 // Build identity
 constexpr const char BOARD_NAME[] = "kv260";  // hw/boards/<name>.json this build comes from
-constexpr const char HW_HASH[] = "cbd3b3eaa5539f197aec641eec4bff482e1a2ee8ffe86749c7e0b5eeaf6ba11c";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+constexpr const char HW_HASH[] = "79c2f45dad1c4ac4ceb99f82b524028f0759cb71a004e9650733a606e0d3feec";  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
 constexpr unsigned CLOCK_MHZ = 250u;  // fabric clock
 
 // TLMM encoding and tables (docs/numerics.md §6)

@@ -14,14 +14,12 @@
  */
 import type { LoadedHwConfig } from '../hwconfig/types.js';
 import type { ModelSpec } from '../model/spec.js';
+import { HLS_DEPTHS } from './hls-depths.js';
 
 export interface AttentionCost {
   cycles: number;
   bytes: number;
 }
-
-/** Pipeline fill of one pass of the int8 unit: DSP cascade + binary32 pipeline depth (assumed). */
-export const INT8_PASS_LATENCY_CYCLES = 32;
 
 /** Decode attention over `context` cached tokens (K pass then V pass), fp16 DA. */
 export function decodeAttention(spec: ModelSpec, context: number, hw: LoadedHwConfig): AttentionCost {
@@ -61,42 +59,77 @@ function headBatches(spec: ModelSpec, hw: LoadedHwConfig): number[] {
 }
 
 /**
+ * Cycles of one int8 K or V row (d int8 values) through the port words the unit reads a cycle:
+ * hls/src reads the KV cache's rows through the weight lanes, memory.weight_ports ports of
+ * memory.axi_data_bits each (hls/src/accel.hpp read_int8_row_lanes).
+ */
+export function int8RowCycles(d: number, hw: LoadedHwConfig): number {
+  const m = hw.config.memory;
+  return Math.ceil(d / 4 / ((m.weight_ports * m.axi_data_bits) / 32));
+}
+
+/** Words one port moves a cycle (the act bundle's beat): memory.axi_data_bits / 32. */
+export function portWords(hw: LoadedHwConfig): number {
+  return hw.config.memory.axi_data_bits / 32;
+}
+
+/**
  * The int8 unit for `queries` positions after `cached` tokens already in the cache (decode: 1
  * query; prefill: the prompt, cached 0; verify: N+1 queries at KV offset L). Query i sees keys
- * 0 .. cached + i. `bytesPerCycle` is the achieved DDR rate: each pass lasts as long as the slowest
- * of its arithmetic and its KV reads. Bytes per key and KV head: d int8 elements + a binary32 scale.
+ * 0 .. cached + i. It counts the loops of hls/src/attention.cpp with their depths
+ * (hls-depths.ts): queries in blocks of N_pe; per KV head and batch of g <= int8_group_heads of its
+ * query heads (n queries of the block, K keys up to the block's last query):
+ *   load the queries   n·g·⌈d/4 / port words⌉ + fill
+ *   pass 1             K · max(⌈n·g·d / qk MACs⌉, ⌈n·g / softmax lanes⌉, row, 2 scale reads) + fill
+ *   pass 2             K · max(⌈n·g·d / qk MACs⌉ (scores recomputed; not in decode, which keeps
+ *                      them on chip, as any block of one query), ⌈n·g·d / value lanes⌉,
+ *                      ⌈n·g / softmax lanes⌉, V row and σv (one query), K and V rows and both
+ *                      scales (else)) + fill
+ *   output             n·g·⌈d / port words⌉ (binary32 rows written) + fill
+ * with row = int8RowCycles(d). A pass lasts at least its KV bytes at the achieved DDR rate
+ * (`bytesPerCycle`; d int8 and two binary32 scales per key in pass 1; V and σv in pass 2 of one
+ * query, both rows and scales otherwise).
  */
 export function int8Attention(spec: ModelSpec, queries: number, cached: number, hw: LoadedHwConfig, bytesPerCycle: number): AttentionCost {
   const at = hw.config.attention;
+  const dep = HLS_DEPTHS;
   const d = spec.headDim;
-  const perKey = d + 4;
-  const qk = at.int8_qk_macs_per_cycle;
-  const val = at.int8_value_lanes;
-  const sm = at.softmax_lanes;
+  const row = int8RowCycles(d, hw);
+  const words = portWords(hw);
   const batches = headBatches(spec, hw);
-  const pass = (macsQk: number, macsV: number, scores: number, bytes: number) =>
-    INT8_PASS_LATENCY_CYCLES + Math.max(Math.ceil(macsQk / qk), Math.ceil(macsV / val), Math.ceil(scores / sm), bytes / bytesPerCycle);
+  const P = at.prefill_pes;
   let cycles = hw.config.timing.attention_call_overhead_cycles;
   let bytes = 0;
-  if (queries === 1) {
-    const keys = cached + 1;
-    for (const g of batches) {
-      // Pass 1: K, scores kept on chip (and their max); pass 2: V, exp, u, value sum.
-      cycles += spec.numKvHeads * (pass(keys * g * d, 0, keys * g, keys * perKey) + pass(0, keys * g * d, keys * g, keys * perKey));
-      bytes += spec.numKvHeads * 2 * keys * perKey;
-    }
-    return { cycles, bytes };
-  }
-  const P = at.prefill_pes;
   for (let b = 0; b * P < queries; b++) {
     const n = Math.min(P, queries - b * P);
     const keys = cached + b * P + n;
+    const keep = n === 1; // a block of one query (decode) keeps its scores on chip
     for (const g of batches) {
-      const pairs = n * g * keys;
-      // Pass 1: K, scores, running max; pass 2: K and V, scores recomputed, exp, u, value sum.
-      cycles += spec.numKvHeads * (pass(pairs * d, 0, pairs, keys * perKey) + pass(pairs * d, pairs * d, pairs, 2 * keys * perKey));
-      bytes += spec.numKvHeads * 3 * keys * perKey;
+      const qk = Math.ceil((n * g * d) / at.int8_qk_macs_per_cycle);
+      const val = Math.ceil((n * g * d) / at.int8_value_lanes);
+      const sm = Math.ceil((n * g) / at.softmax_lanes);
+      const ii1 = Math.max(qk, sm, row, 2);
+      const ii2 = Math.max(keep ? 0 : qk, val, sm, keep ? Math.max(row, 1) : Math.max(2 * row, 2));
+      const bytes1 = keys * (d + 8);
+      const bytes2 = keys * (keep ? d + 4 : 2 * d + 8);
+      const pass1 = dep.attentionPass1 + Math.max(keys * ii1, bytes1 / bytesPerCycle);
+      const pass2 = dep.attentionPass2 + Math.max(keys * ii2, bytes2 / bytesPerCycle);
+      const load = dep.attentionLoadQ + n * g * Math.ceil(d / 4 / words);
+      const out = dep.attentionOut + n * g * Math.ceil(d / words);
+      cycles += spec.numKvHeads * (load + pass1 + pass2 + out);
+      bytes += spec.numKvHeads * (bytes1 + bytes2);
     }
   }
   return { cycles, bytes };
+}
+
+/**
+ * The head quantisers of q, k or v (hls/src/head_quant.cpp; numerics §8.3), for `heads` heads of
+ * `tokens` tokens: per head an absmax pass (a port word a cycle) and a quantise pass (four int8 a
+ * cycle, one word written). DDR bytes: the binary32 head read, the int8 head and its scale written.
+ */
+export function headQuantCycles(spec: ModelSpec, heads: number, tokens: number, hw: LoadedHwConfig): AttentionCost {
+  const d = spec.headDim;
+  const perHead = HLS_DEPTHS.headQuantMax + Math.ceil(d / portWords(hw)) + HLS_DEPTHS.headQuantQuantize + Math.ceil(d / 4);
+  return { cycles: tokens * heads * perHead, bytes: tokens * heads * (4 * d + d + 4) };
 }

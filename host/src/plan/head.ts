@@ -15,6 +15,8 @@ import type { LoadedHwConfig } from '../hwconfig/types.js';
 import { beatCount, packLayout } from '../layout/beats.js';
 import { chunksOf, tileRows } from '../layout/uram.js';
 import type { ModelSpec } from '../model/spec.js';
+import { int8RowCycles } from './attention.js';
+import { HLS_DEPTHS } from './hls-depths.js';
 
 export interface HeadTile {
   tile: number;
@@ -49,10 +51,17 @@ export function int8HeadBytes(spec: ModelSpec): number {
   return spec.vocabSize * (spec.hiddenSize + 4);
 }
 
-/** Fabric int8 head over all rows: cycles and DDR bytes (the stream is shared by the positions). */
+/**
+ * Fabric int8 head over all rows: cycles and DDR bytes (the stream is shared by the positions). It
+ * counts the loops of hls/src/lm_head.cpp: each position's input quantised an element a cycle, then
+ * every row once, as long as the longer of its MACs for all positions (fabric_macs_per_cycle) and
+ * its int8 row through the weight lanes (the KV rows' path, attention.ts int8RowCycles).
+ */
 export function fabricInt8Head(spec: ModelSpec, hw: LoadedHwConfig, positions: number): { cycles: number; bytes: number } {
-  const macs = spec.vocabSize * spec.hiddenSize * positions;
-  return { cycles: hw.config.timing.attention_call_overhead_cycles + Math.ceil(macs / hw.config.lm_head.fabric_macs_per_cycle), bytes: int8HeadBytes(spec) };
+  const h = spec.hiddenSize;
+  const perRow = Math.max(Math.ceil((positions * h) / hw.config.lm_head.fabric_macs_per_cycle), int8RowCycles(h, hw));
+  const quantise = positions * (h + HLS_DEPTHS.lmHeadQuantize);
+  return { cycles: hw.config.timing.attention_call_overhead_cycles + quantise + spec.vocabSize * perRow + HLS_DEPTHS.lmHeadRow, bytes: int8HeadBytes(spec) };
 }
 
 /**

@@ -26,7 +26,8 @@ export {
   type StepKind,
   type StepLinear,
 } from './perf.js';
-export { decodeAttention, prefillAttention, int8Attention, rpaPairs, INT8_PASS_LATENCY_CYCLES, type AttentionCost } from './attention.js';
+export { decodeAttention, prefillAttention, int8Attention, headQuantCycles, int8RowCycles, rpaPairs, type AttentionCost } from './attention.js';
+export { HLS_DEPTHS } from './hls-depths.js';
 export { armLmHeadSeconds, fabricInt8Head, shortlistRescore, ternaryHeadTiles, shortlistK, sampledLogits, int8HeadBytes, type HeadTile } from './head.js';
 export { achievableClockMhz, achievedFor, type Achieved } from './clock.js';
 export { estimateResources, bram18For, bram36Banks, COSTS, type ResourceEstimate, type ModuleEstimate, type Cost, type Basis } from './resources.js';

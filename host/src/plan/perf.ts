@@ -18,8 +18,9 @@ import { beatCount } from '../layout/beats.js';
 import { tilePackLayout } from '../layout/ddr.js';
 import type { UramPlan } from '../layout/uram.js';
 import type { LinearName, ModelSpec } from '../model/spec.js';
-import { decodeAttention, int8Attention, prefillAttention, type AttentionCost } from './attention.js';
+import { decodeAttention, headQuantCycles, int8Attention, prefillAttention, type AttentionCost } from './attention.js';
 import { achievedFor, type Achieved } from './clock.js';
+import { HLS_DEPTHS } from './hls-depths.js';
 import { armLmHeadSeconds, fabricInt8Head, sampledLogits, shortlistRescore, ternaryHeadTiles } from './head.js';
 
 export type StepKind = 'tlmm' | 'attention' | 'norm' | 'lm_head';
@@ -74,15 +75,36 @@ export function tlmmCycles(rows: number, chunks: number, tokens: number, hw: Loa
     a.table_buffering === 'pingpong'
       ? passes * chunks * Math.max(lookups, build) + build + t.lookup_pipeline_cycles
       : passes * chunks * (build + lookups + t.lookup_pipeline_cycles);
-  // The fused dequant / element-wise / write stages stream the outputs at elementwise_lanes per
-  // cycle, overlapped with the next token's lookups; the last token's outputs drain after them.
-  const drain = Math.ceil(rows / a.elementwise_lanes);
-  return body + drain + t.linear_call_overhead_cycles;
+  return body + outputWait(rows, tokens, lookups, build, hw) + t.linear_call_overhead_cycles;
 }
 
-/** RMS-MAX over `tokens` vectors: two passes (sum of squares; scale, weight, max) at elementwise_lanes. */
-export function normCycles(dim: number, tokens: number, hw: LoadedHwConfig): number {
-  return hw.config.timing.norm_call_overhead_cycles + tokens * 2 * Math.ceil(dim / hw.config.architecture.elementwise_lanes);
+/**
+ * Cycles the engine's outputs add after its lookups. A token's accumulators leave during its last
+ * chunk, Q rows per lookup cycle, while the fused dequant / element-wise / write stages take
+ * elementwise_lanes a cycle: for every token but the last the engine waits on them for what its
+ * next chunk's time does not hide; after the last token they drain what its last chunk's lookups
+ * did not (hw/rtl measured this with an 8-lane sink, docs/measurements.md §11.2; hls/src/linear.cpp
+ * engine_path counts the same). None when the stages keep up (lanes ≥ Q / lookup_ii).
+ */
+function outputWait(rows: number, tokens: number, lookups: number, build: number, hw: LoadedHwConfig): number {
+  const Q = hw.config.tlmm.parallel_vectors;
+  const out = Math.ceil(rows / Q) * Math.ceil(Q / hw.config.architecture.elementwise_lanes);
+  return (tokens - 1) * Math.max(0, out - Math.max(lookups, build)) + Math.max(0, out - lookups);
+}
+
+/** Passes RMS-MAX makes over a token: max|x| (for the exponent E), the sum of squares, normalise and write (numerics §5). */
+const RMSMAX_PASSES = 3;
+
+/**
+ * RMS-MAX over `tokens` vectors at elementwise_lanes a cycle. On chip (hls/src/rmsmax.cpp), token
+ * after token: three passes, each with its pipeline fill (hls-depths.ts). From the DDR scratch (the
+ * paper's build): two passes a token (the fitted formula the paper calibration uses).
+ */
+export function normCycles(dim: number, tokens: number, hw: LoadedHwConfig, onChip = false): number {
+  const beats = Math.ceil(dim / hw.config.architecture.elementwise_lanes);
+  const fills = HLS_DEPTHS.rmsmaxRead + HLS_DEPTHS.rmsmaxSum + HLS_DEPTHS.rmsmaxNormalise;
+  const perToken = onChip ? RMSMAX_PASSES * beats + fills : 2 * beats;
+  return hw.config.timing.norm_call_overhead_cycles + tokens * perToken;
 }
 
 export type PassKind = 'decode' | 'prefill' | 'verify';
@@ -140,16 +162,29 @@ export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, 
   const ab = activationBytes(hw);
   const onChip = hw.config.architecture.norms_on_chip;
   const normsInDdr = onChip === 'none' || (onChip === 'decode' && pass.kind !== 'decode');
-  // RMS-MAX makes two passes over its input vector. From the DDR scratch: the producer writes it
-  // and RMS-MAX reads it twice, token after token. On chip: each token's vector is normalised and
-  // quantised as the producer drains it (hidden behind the producer), so only the last token's
-  // two passes show, and the next linear reads int8.
+  // From the DDR scratch: the producer writes the vector and RMS-MAX reads it twice, token after
+  // token. On chip (hls/src/norm_pass.cpp): the norm weights stay on chip and each token's row is
+  // held on chip for its three passes, token after token (normCycles).
   const norm = (layer: number, role: string, dim: number) =>
     steps.push(
       normsInDdr
         ? { name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: normCycles(dim, N, hw), streamBytes: 3 * N * dim * ab }
-        : { name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: normCycles(dim, 1, hw), streamBytes: 0 },
+        : { name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: normCycles(dim, N, hw, true), streamBytes: 0 },
     );
+  // Without a sub-norm the on-chip RMS-MAX unit still finds the next linear's absmax: one pass.
+  const absmax = (layer: number, role: string, dim: number) => {
+    if (normsInDdr) return;
+    // The unit's read pass, or the DDR reader and writer around it, whichever fills longer.
+    const fill = Math.max(HLS_DEPTHS.rmsmaxRead, HLS_DEPTHS.memory);
+    const cycles = hw.config.timing.norm_call_overhead_cycles + N * (Math.ceil(dim / hw.config.architecture.elementwise_lanes) + fill);
+    steps.push({ name: `norm.${role}`, kind: 'norm', layer, loadBytes: 0, computeCycles: cycles, streamBytes: 0 });
+  };
+  // int8 attention: each of q, k, v is quantised per head after its linear (numerics §8.3).
+  const headQuant = (layer: number, which: 'q' | 'k' | 'v', heads: number) => {
+    if (hw.config.numerics.kv_format !== 'int8') return;
+    const c = headQuantCycles(spec, heads, N, hw);
+    steps.push({ name: `head_quant.${which}`, kind: 'attention', layer, loadBytes: 0, computeCycles: c.cycles, streamBytes: c.bytes });
+  };
   const inBytes = normsInDdr ? ab : 1;
   const linear = (layer: number, name: LinearName) => {
     const lp = byLinear.get(name)!;
@@ -169,16 +204,21 @@ export function buildSteps(spec: ModelSpec, hw: LoadedHwConfig, uram: UramPlan, 
   for (let l = 0; l < spec.numLayers; l++) {
     norm(l, 'input', spec.hiddenSize);
     linear(l, 'q_proj');
+    headQuant(l, 'q', spec.numHeads);
     linear(l, 'k_proj');
+    headQuant(l, 'k', spec.numKvHeads);
     linear(l, 'v_proj');
+    headQuant(l, 'v', spec.numKvHeads);
     const att = attentionCost(spec, hw, pass, N, achieved.bytesPerCycle);
     steps.push({ name: 'attention', kind: 'attention', layer: l, loadBytes: 0, computeCycles: att.cycles, streamBytes: att.bytes });
     if (spec.subNorms) norm(l, 'attn_sub', qd);
+    else absmax(l, 'attn_sub', qd);
     linear(l, 'o_proj');
     norm(l, 'post_attention', spec.hiddenSize);
     linear(l, 'up_proj');
     linear(l, 'gate_proj');
     if (spec.subNorms) norm(l, 'ffn_sub', spec.intermediateSize);
+    else absmax(l, 'ffn_sub', spec.intermediateSize);
     linear(l, 'down_proj');
   }
   norm(-1, 'final', spec.hiddenSize);

@@ -20,6 +20,11 @@ export interface CsimJobOptions {
   steps?: boolean;
   /** Then one VERIFY pass over the decoded tokens, whose head records must equal the DECODE ones. */
   verifyCheck?: boolean;
+  /**
+   * The first decode step at this KV position instead of right after the prompt (a cycle report at
+   * a long context; the cache rows in between hold zeros, so the tokens are no model's output).
+   */
+  decodeAt?: number;
 }
 
 /** Most prompt tokens of one job: the prefill's head runs at every position, head.out holds 16 records. */
@@ -68,6 +73,7 @@ export function writeCsimJob(image: ModelImage, file: string, opts: CsimJobOptio
   if (opts.traceDir !== undefined) lines.push(`trace ${opts.traceDir}`);
   if (opts.steps) lines.push('steps 1');
   if (opts.verifyCheck) lines.push('verify_check 1');
+  if (opts.decodeAt !== undefined) lines.push(`decode_at ${opts.decodeAt}`);
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }

@@ -5,7 +5,7 @@ package tellme_hw_pkg;
 
   // Build identity
   localparam BoardName = "kv260";  // hw/boards/<name>.json this build comes from
-  localparam logic [255:0] HwHash = 256'hcbd3b3eaa5539f197aec641eec4bff482e1a2ee8ffe86749c7e0b5eeaf6ba11c;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
+  localparam logic [255:0] HwHash = 256'h79c2f45dad1c4ac4ceb99f82b524028f0759cb71a004e9650733a606e0d3feec;  // sha256 of the canonical parameter set (docs/layout.md §1): identifies the build
   localparam int unsigned ClockMhz = 250;  // fabric clock
 
   // TLMM encoding and tables (docs/numerics.md §6)
