@@ -20,6 +20,7 @@
 //                                         so the tokens are no model's output (no trace, no verify)
 //   trace <dir>                           optional: write the trace there
 //   steps 1                               optional: print the cycle report's steps of the last decode
+//                                         step (of the prefill with decode_steps 0)
 //   verify_check 1                        optional: then one VERIFY pass over the decoded tokens at the
 //                                         prompt's KV offset; its head records must equal the DECODE ones
 // Prints one JSON line: {"ids", "tokens", "passes": [{"command", "status", "cycles", "cpu_s"}], ...}.
@@ -275,7 +276,9 @@ int main(int argc, char **argv) {
   auto record = [&](unsigned r) { return std::vector<uint8_t>(ddr + head_out + r * record_bytes, ddr + head_out + (r + 1) * record_bytes); };
   std::vector<std::vector<uint8_t>> decode_records;
   std::vector<uint32_t> tokens;
+  if (job.steps && job.decode_steps == 0) tl::csim::StepLog::get().enabled = true;
   uint32_t next = run_pass(tl_regs::COMMAND_PREFILL, job.ids, 0, tl_regs::FLAGS_ALL_POSITIONS);
+  tl::csim::StepLog::get().enabled = false;
   unsigned L = job.decode_at != 0 ? job.decode_at : (unsigned)job.ids.size();
   for (unsigned s = 0; s < job.decode_steps; s++) {
     tokens.push_back(next);
