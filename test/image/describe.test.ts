@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeImage, imageText, openImage, type ImageDescription } from '../../host/src/image/index.js';
 import { parameterCount, ternaryWeightsPerToken } from '../../host/src/model/spec.js';
-import { convert, testModel } from './helpers.js';
+import { convert, copyImage, rewriteManifest, testModel } from './helpers.js';
 
 let kv260: string;
 
@@ -60,6 +60,9 @@ describe('describeImage', () => {
     // Opened without the checksum pass, and a model without a chat template.
     const plain = describeImage(openImage(kv260, { verifyChecksums: false }));
     expect(plain.checksums_verified).toBe(false);
+    const noTemplate = copyImage(kv260);
+    rewriteManifest(noTemplate, (x) => ((x['tokenizer'] as Record<string, unknown>)['chat_template'] = null));
+    expect(describeImage(openImage(noTemplate, { verifyChecksums: false })).tokenizer.chat_template).toBe(false);
   });
 });
 
@@ -164,23 +167,26 @@ describe('imageText', () => {
       sections.push({ name, kind: 'weights', offset, size, dtype: 'packed', shape: [size], ddr_offset: ddr, sha256: '' });
       offset += 4096;
     };
-    for (let l = 0; l < 2; l++) for (let p = 0; p < 40; p++) add(`weights.L${l}.q_proj.t0.p${p}`, 100, offset);
+    // Layers 0 and 10 (two digits); a name with ".L0." that does not start with a grouped prefix stays on its own.
+    for (const l of [0, 10]) for (let p = 0; p < 40; p++) add(`weights.L${l}.q_proj.t0.p${p}`, 100, offset);
     add('norms.L0.input', 384, offset);
     add('host.norms.L1.input', 384, null);
     add('rope', 2048, offset);
-    expect(sections).toHaveLength(83);
+    add('x.weights.L0.y', 8, null);
+    expect(sections).toHaveLength(84);
     const text = imageText(description({ sections }));
     const rows = text.split('\n').slice(16, -1);
     expect(rows).toEqual([
       '                  0x000001000     3.9 KiB  0x000001000  weights.L0.* (40 sections)',
-      '                  0x000029000     3.9 KiB  0x000029000  weights.L1.* (40 sections)',
+      '                  0x000029000     3.9 KiB  0x000029000  weights.L10.* (40 sections)',
       '                  0x000051000       384 B  0x000051000  norms.L0.* (1 sections)',
       '                  0x000052000       384 B  (host)        host.norms.L1.* (1 sections)',
       '                  0x000053000     2.0 KiB  0x000053000  rope',
+      '                  0x000054000         8 B  (host)        x.weights.L0.y',
       '                  (--sections lists every section)',
     ]);
     const all = imageText(description({ sections }), { allSections: true }).split('\n');
-    expect(all).toHaveLength(16 + 83 + 1);
+    expect(all).toHaveLength(16 + 84 + 1);
     expect(all[16]).toBe('                  0x000001000       100 B  0x000001000  weights.L0.q_proj.t0.p0');
     // Exactly 80 sections are listed one by one.
     expect(imageText(description({ sections: sections.slice(0, 80) })).split('\n')).toHaveLength(16 + 80 + 1);

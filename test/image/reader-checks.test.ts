@@ -89,6 +89,9 @@ describe('openImage: the file itself', () => {
     const notUtf8 = withRawManifest(kv260, new Uint8Array([0x7b, 0xff, 0x7d]));
     const a = await expectTellme(() => open(notUtf8), 'E_IMAGE', `${notUtf8}: the manifest is not valid UTF-8 JSON: `);
     expect(a.fix).toBe(DAMAGED);
+    // A byte that is not UTF-8 inside a JSON string: decoded leniently it would be U+FFFD and parse.
+    const inString = withRawManifest(kv260, new Uint8Array([0x22, 0xff, 0x22]));
+    await expectTellme(() => open(inString), 'E_IMAGE', `${inString}: the manifest is not valid UTF-8 JSON: `);
     const notJson = withRawManifest(kv260, Buffer.from('{"format": ', 'utf8'));
     await expectTellme(() => open(notJson), 'E_IMAGE', `${notJson}: the manifest is not valid UTF-8 JSON: `);
     for (const text of ['[]', 'null', '7', '"tellme-image"']) {
@@ -106,6 +109,16 @@ describe('openImage: the file itself', () => {
     const e = await expectTellme(() => open(f), 'E_IMAGE');
     expect(e.message).toBe(`${f}: unknown image manifest format version "2"; this tellme reads version 2`);
     expect(e.fix).toBe('Re-convert the model with this version of tellme (`tellme convert`).');
+    // The manifest alone (the header says 2): a newer number asks for an upgrade, an older one or a string for a re-conversion.
+    const fixFor = async (v: unknown) => {
+      const g = edited(kv260, (m) => ((m as unknown as Record<string, unknown>)['format_version'] = v));
+      const err = await expectTellme(() => open(g), 'E_IMAGE', `unknown image manifest format version ${JSON.stringify(v)}; this tellme reads version 2`);
+      return err.fix;
+    };
+    expect(await fixFor(3)).toBe('Upgrade tellme to a version that reads this image, or re-convert the model with this version (`tellme convert`).');
+    expect(await fixFor(7)).toBe('Upgrade tellme to a version that reads this image, or re-convert the model with this version (`tellme convert`).');
+    expect(await fixFor(1)).toBe('Re-convert the model with this version of tellme (`tellme convert`).');
+    expect(await fixFor('3')).toBe('Re-convert the model with this version of tellme (`tellme convert`).');
   });
 
   it('the manifest must match its schema: at most 10 problems listed, then how many more', async () => {

@@ -147,9 +147,12 @@ describe('the image file while it is written', () => {
     await expectTellme(() => attempt((f) => f.writeSection('a', new Uint8Array(5))), 'E_INTERNAL', 'section a: 5 bytes written, planned 6');
     await expectTellme(() => attempt((f) => f.writeSection('a', new Uint8Array(6))), 'E_INTERNAL', 'section b was never written');
     await expectTellme(() => attempt((f) => f.section('c')), 'E_INTERNAL', 'no section c planned');
-    // Exactly the planned size in two writes is fine; the target was never touched by the failures.
+    // The target was never touched by the failures, and each closed its descriptor.
     expect(fs.readFileSync(target, 'utf8')).toBe('earlier');
     expect(fs.readdirSync(dir)).toEqual(['x.tlm']);
+    const fds = fs.readdirSync('/proc/self/fd').length;
+    await expectTellme(() => attempt((f) => f.section('c')), 'E_INTERNAL', 'no section c planned');
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(fds);
   });
 
   it('asBytes: the bytes of a typed array view, without a copy', () => {
