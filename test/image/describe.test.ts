@@ -11,6 +11,22 @@ import { convert, copyImage, rewriteManifest, testModel } from './helpers.js';
 
 let kv260: string;
 
+/** bitnet-tiny-packed as the description names it. */
+const TINY_MODEL = {
+  family: 'bitnet',
+  architecture: 'BitNetForCausalLM',
+  layers: 2,
+  hidden_size: 96,
+  intermediate_size: 240,
+  heads: 6,
+  kv_heads: 2,
+  head_dim: 16,
+  vocab_size: 512,
+  activation: 'relu2',
+  sub_norms: true,
+  tied_embeddings: true,
+};
+
 beforeAll(async () => {
   kv260 = (await convert(testModel({ preset: 'bitnet-tiny-packed' }), 'kv260')).path;
 });
@@ -28,18 +44,7 @@ describe('describeImage', () => {
     expect(d.hardware).toEqual({ name: 'kv260', hash: img.hw.hash, weight_layout: 'tiled', beat_packing: 'dense', activation_format: 'fp32', weight_ports: 4, beat_bits: 512 });
     expect(d.fit).toEqual(m.fit);
     expect(d.model).toEqual({
-      family: 'bitnet',
-      architecture: 'BitNetForCausalLM',
-      layers: 2,
-      hidden_size: 96,
-      intermediate_size: 240,
-      heads: 6,
-      kv_heads: 2,
-      head_dim: 16,
-      vocab_size: 512,
-      activation: 'relu2',
-      sub_norms: true,
-      tied_embeddings: true,
+      ...TINY_MODEL,
       parameters: parameterCount(m.spec),
       ternary_weights_per_token: ternaryWeightsPerToken(m.spec),
     });
@@ -79,18 +84,7 @@ function description(over: Partial<ImageDescription> = {}): ImageDescription {
     hardware: { name: 'kv260', hash: 'abc123', weight_layout: 'tiled', beat_packing: 'dense', activation_format: 'fp32', weight_ports: 4, beat_bits: 512 },
     fit: { fits: true, problems: [] } as unknown as ImageDescription['fit'],
     model: {
-      family: 'bitnet',
-      architecture: 'BitNetForCausalLM',
-      layers: 2,
-      hidden_size: 96,
-      intermediate_size: 240,
-      heads: 6,
-      kv_heads: 2,
-      head_dim: 16,
-      vocab_size: 512,
-      activation: 'relu2',
-      sub_norms: true,
-      tied_embeddings: true,
+      ...TINY_MODEL,
       parameters: 1_234_567,
       ternary_weights_per_token: 250_000,
     },

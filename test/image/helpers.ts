@@ -9,7 +9,7 @@ import { openCheckpoint } from '../../host/src/checkpoint/open.js';
 import type { Checkpoint } from '../../host/src/checkpoint/types.js';
 import { isTellmeError, type ErrorCode, type TellmeError } from '../../host/src/errors.js';
 import { loadHwConfig } from '../../host/src/hwconfig/index.js';
-import { convertCheckpoint, encodeHeader, type ConvertResult } from '../../host/src/image/index.js';
+import { convertCheckpoint, encodeHeader, type ConvertResult, type ImageManifest } from '../../host/src/image/index.js';
 import { writeTestModel, type TestModelInput } from '../../host/src/testmodels/index.js';
 
 const created: string[] = [];
@@ -99,15 +99,37 @@ export async function expectTellme(fn: () => unknown, code: ErrorCode, ...fragme
  * format version too.
  */
 export function rewriteManifest(file: string, edit: (m: Record<string, unknown>) => void, version?: number): void {
-  const buf = fs.readFileSync(file);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const off = Number(dv.getBigUint64(16, true));
-  const len = Number(dv.getBigUint64(24, true));
-  const m = JSON.parse(buf.subarray(off, off + len).toString('utf8')) as Record<string, unknown>;
+  const m = readManifest(file);
   edit(m);
-  const bytes = Buffer.from(JSON.stringify(m), 'utf8');
+  writeManifestBytes(file, Buffer.from(JSON.stringify(m), 'utf8'), version);
+}
+
+/** Store `bytes` (any bytes) as the manifest, with a header recording their length and checksum. */
+export function writeManifestBytes(file: string, bytes: Uint8Array, version?: number): void {
+  const buf = fs.readFileSync(file);
+  const off = Number(buf.readBigUInt64LE(16));
   const header = encodeHeader({ manifestOffset: off, manifestLength: bytes.length, manifestSha256: createHash('sha256').update(bytes).digest('hex'), fileLength: off + bytes.length, ...(version !== undefined ? { version } : {}) });
   fs.writeFileSync(file, Buffer.concat([Buffer.from(header), buf.subarray(header.length, off), bytes]));
+}
+
+/** A copy of `base` with its manifest edited (fresh checksum and header). */
+export function withManifest(base: string, edit: (m: ImageManifest) => void): string {
+  const f = copyImage(base);
+  rewriteManifest(f, (m) => edit(m as unknown as ImageManifest));
+  return f;
+}
+
+/** A copy of `base` with section `name` edited in place, its sha256 recomputed in the manifest. */
+export function withSection(base: string, name: string, edit: (bytes: Buffer) => void): string {
+  const f = copyImage(base);
+  const rec = (readManifest(f) as unknown as ImageManifest).sections.find((s) => s.name === name)!;
+  const buf = fs.readFileSync(f);
+  const section = buf.subarray(rec.offset, rec.offset + rec.size);
+  edit(section);
+  fs.writeFileSync(f, buf);
+  const sha = createHash('sha256').update(section).digest('hex');
+  rewriteManifest(f, (m) => void ((m as unknown as ImageManifest).sections.find((s) => s.name === name)!.sha256 = sha));
+  return f;
 }
 
 export function readManifest(file: string): Record<string, unknown> {

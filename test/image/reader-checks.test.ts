@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hwConfigFromObject, loadHwConfig } from '../../host/src/hwconfig/index.js';
-import { encodeHeader, openImage, type ImageManifest } from '../../host/src/image/index.js';
-import { convert, copyImage, expectTellme, readManifest, rewriteManifest, testModel, tmpDir } from './helpers.js';
+import { openImage, type ImageManifest } from '../../host/src/image/index.js';
+import { convert, copyImage, expectTellme, readManifest, testModel, tmpDir, withManifest, writeManifestBytes } from './helpers.js';
 
 /** bitnet-tiny-packed on kv260: binary32 norms in DDR regions, no host norms. */
 let kv260: string;
@@ -26,12 +26,7 @@ beforeAll(async () => {
 
 const DAMAGED = 'The image is damaged or was edited: copy it again or re-run `tellme convert`.';
 
-/** A copy of `base` with its manifest edited (fresh manifest checksum and header). */
-function edited(base: string, edit: (m: ImageManifest) => void): string {
-  const f = copyImage(base);
-  rewriteManifest(f, (m) => edit(m as unknown as ImageManifest));
-  return f;
-}
+const edited = withManifest;
 
 const open = (file: string) => openImage(file, { verifyChecksums: false });
 
@@ -48,13 +43,10 @@ function accepted(base: string, edit: (m: ImageManifest) => void): ImageManifest
   return open(edited(base, edit)).manifest;
 }
 
-/** Store `bytes` as the manifest, with a header recording their length and checksum. */
+/** A copy of `base` whose manifest is `bytes`. */
 function withRawManifest(base: string, bytes: Uint8Array): string {
   const f = copyImage(base);
-  const buf = fs.readFileSync(f);
-  const off = Number(buf.readBigUInt64LE(16));
-  const header = encodeHeader({ manifestOffset: off, manifestLength: bytes.length, manifestSha256: createHash('sha256').update(bytes).digest('hex'), fileLength: off + bytes.length });
-  fs.writeFileSync(f, Buffer.concat([Buffer.from(header), buf.subarray(header.length, off), bytes]));
+  writeManifestBytes(f, bytes);
   return f;
 }
 

@@ -5,12 +5,10 @@
  * the one planted, also past the first chunk of the embedding; the check needs verified checksums.
  * test/robust/manifest-checks.test.ts has one test per check; these pin the edges.
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkManifestAgainstSections, sectionValues } from '../../host/src/image/manifest-checks.js';
-import { openImage, type ImageManifest } from '../../host/src/image/index.js';
-import { convert, copyImage, expectTellme, readManifest, rewriteManifest, testModel } from './helpers.js';
+import { openImage } from '../../host/src/image/index.js';
+import { convert, expectTellme, testModel, withSection } from './helpers.js';
 
 /** bitnet-tiny-packed on kv260: tied, hidden 96, vocab 512 (embedding rows of 192 bytes). */
 let tied: string;
@@ -21,19 +19,6 @@ beforeAll(async () => {
 
 const F32_MAX = 3.4028234663852886e38;
 const FIX = 'Re-convert the checkpoint (`tellme convert`): the image was edited or damaged after conversion and its checksums rewritten.';
-
-/** A copy of `base` with section `name` edited in place, its sha256 recomputed in the manifest. */
-function withSection(base: string, name: string, edit: (bytes: Buffer) => void): string {
-  const f = copyImage(base);
-  const rec = (readManifest(f) as unknown as ImageManifest).sections.find((s) => s.name === name)!;
-  const buf = fs.readFileSync(f);
-  const section = buf.subarray(rec.offset, rec.offset + rec.size);
-  edit(section);
-  fs.writeFileSync(f, buf);
-  const sha = createHash('sha256').update(section).digest('hex');
-  rewriteManifest(f, (m) => void ((m as unknown as ImageManifest).sections.find((s) => s.name === name)!.sha256 = sha));
-  return f;
-}
 
 async function refused(file: string, what: string): Promise<void> {
   const e = await expectTellme(() => openImage(file), 'E_IMAGE');

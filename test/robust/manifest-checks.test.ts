@@ -5,12 +5,9 @@
  * naming the manifest field (or section) and saying to re-convert. One test per check; each edit
  * below opens without error when the check is taken out (the reader then trusts the manifest).
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ImageManifest } from '../../host/src/image/manifest.js';
 import { openImage } from '../../host/src/image/reader.js';
-import { convert, copyImage, expectTellme, readManifest, rewriteManifest, testModel } from '../image/helpers.js';
+import { convert, expectTellme, testModel, withManifest, withSection } from '../image/helpers.js';
 
 /** bitnet-tiny-packed (tied, relu2, sub-norms) on kv260 (binary32 norms in DDR regions). */
 let tied: string;
@@ -21,26 +18,6 @@ beforeAll(async () => {
   tied = (await convert(testModel({ preset: 'bitnet-tiny-packed' }), 'kv260')).path;
   untied = (await convert(testModel({ preset: '1bitllm-tiny' }), 'kv260-paper')).path;
 }, 120_000);
-
-/** A copy of `base` with its manifest edited (fresh checksums). */
-function withManifest(base: string, edit: (m: ImageManifest) => void): string {
-  const f = copyImage(base);
-  rewriteManifest(f, (m) => edit(m as unknown as ImageManifest));
-  return f;
-}
-
-/** A copy of `base` with section `name` edited in place, its sha256 recomputed in the manifest. */
-function withSection(base: string, name: string, edit: (bytes: Buffer) => void): string {
-  const f = copyImage(base);
-  const rec = (readManifest(f) as unknown as ImageManifest).sections.find((s) => s.name === name)!;
-  const buf = fs.readFileSync(f);
-  const section = buf.subarray(rec.offset, rec.offset + rec.size);
-  edit(section);
-  fs.writeFileSync(f, buf);
-  const sha = createHash('sha256').update(section).digest('hex');
-  rewriteManifest(f, (m) => void ((m as unknown as ImageManifest).sections.find((s) => s.name === name)!.sha256 = sha));
-  return f;
-}
 
 const FIX = /re-convert the checkpoint/i;
 async function refused(file: string, ...fragments: (string | RegExp)[]) {
