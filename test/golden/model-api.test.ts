@@ -9,6 +9,7 @@ import type { Checkpoint } from '../../host/src/checkpoint/types.js';
 import { isTellmeError, type TellmeError } from '../../host/src/errors.js';
 import { contextBytes, DEFAULT_CONTEXT_CAP, GoldenModel, MAX_CONTEXT_BYTES, resolveContext } from '../../host/src/golden/model.js';
 import { goldenSession } from '../../host/src/golden/session.js';
+import { goldenWeightsFromCheckpoint } from '../../host/src/golden/weights.js';
 import type { ContractNumerics } from '../../host/src/hwconfig/types.js';
 import type { ModelSpec } from '../../host/src/model/spec.js';
 import { testModel } from '../image/helpers.js';
@@ -116,6 +117,29 @@ describe('GoldenModel: what a pass refuses, and that a refusal loses nothing', (
     g.reset();
     expect(g.position).toBe(0);
     expect(bits(g.prefill([9, 8, 7])[0]!)).toEqual(bits(first));
+  });
+});
+
+describe('the model\'s scratch in the kernel arena', () => {
+  it('stays inside what the model reserved: a region allocated right after it is untouched by prefill, decode and both heads', async () => {
+    // hf1bitllm-tiny: the down projection's 192 int8 inputs are the largest activation vector,
+    // three times the head's 64-byte stride: an activation buffer sized by the head alone would
+    // overflow into whatever the arena holds next.
+    for (const numerics of [FP16, { kv_format: 'int8', lm_head: 'ternary-shortlist', shortlist_k: 4 } as const]) {
+      const pool = await GoldenModel.createPool(1);
+      try {
+        const weights = await goldenWeightsFromCheckpoint(ckpt(), pool, { contextLength: 4, ternaryHead: numerics.lm_head === 'ternary-shortlist' });
+        const g = GoldenModel.fromWeights(weights, pool, numerics);
+        const next = pool.arena.alloc(4096, 64);
+        pool.arena.u8(next, 4096).fill(0xa5);
+        g.prefill([1, 2, 3]);
+        g.decode(4);
+        const changed = Array.from(pool.arena.u8(next, 4096)).findIndex((b) => b !== 0xa5);
+        expect(changed, `${numerics.lm_head}: byte ${changed} of the next allocation was written`).toBe(-1);
+      } finally {
+        await pool.close();
+      }
+    }
   });
 });
 
