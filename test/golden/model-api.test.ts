@@ -69,7 +69,7 @@ describe('GoldenModel: what a pass refuses, and that a refusal loses nothing', (
     // A bad id anywhere in the list is refused before anything runs.
     await refusal(() => g.verify([7, 320], 2), 'E_USAGE', 'token id 320 is outside the vocabulary (0..319)');
     expect(g.position).toBe(2); // the rollback of verify happened; nothing was run
-    g.prefill([3]);
+    g.prefill([0]); // the smallest id
     expect(g.position).toBe(3);
     // 3 + 1 = 4 = the context: accepted, with the largest id.
     expect(g.decode(319).length).toBe(320);
