@@ -1,7 +1,8 @@
 /**
  * The writer's parts on their own: the plan's context (its range, the default, the board's
  * maximum) and fit problems, the small inputs (norm lookup, the source record of a sharded
- * checkpoint), the ternary head writer's checks of its own row count (the tokenizer's parts:
+ * checkpoint), the ternary head writer (tiles of different heights against the reference packer,
+ * and its checks of its own row count) (the tokenizer's parts:
  * writer-tokenizer.test.ts).
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +16,10 @@ import { ImageFile } from '../../host/src/image/image-file.js';
 import { planImage } from '../../host/src/image/index.js';
 import { sectionTable } from '../../host/src/image/section-table.js';
 import { TernaryHeadWriter } from '../../host/src/image/write-ternary-head.js';
+import { makePackLayout, packWeights, splitLanes } from '../../host/src/layout/index.js';
+import type { LinearPlacement } from '../../host/src/layout/uram.js';
+import { ternarizeHeadRow } from '../../host/src/quant/head.js';
+import { encodeTernary } from '../../host/src/tlmm/encoding.js';
 import { writeTestModel, type TestModelInput } from '../../host/src/testmodels/index.js';
 import { expectTellme, tmpDir } from './helpers.js';
 
@@ -79,7 +84,37 @@ describe('the small inputs', () => {
   });
 });
 
-describe('the ternary head writer counts its rows', () => {
+describe('the ternary head writer', () => {
+  it('two tiles of different heights: each tile packed from its own rows, blocks relative to the tile (reference packer)', () => {
+    const hw = loadHwConfig('kv260');
+    const T = hw.derived.tables;
+    const cols = 12; // 4 groups: one chunk
+    const block = (rowStart: number, rows: number) => ({ rowStart, rows, chunkStart: 0, chunks: 1, wordBase: 0, rowsPerBank: 1 });
+    const tile = (t: number, rowStart: number, rows: number) => ({ linear: 'head' as const, tile: t, tiles: 2, rowStart, rows, blocks: [block(rowStart, 2), block(rowStart + 2, rows - 2)], wordsPerBank: 0, vectors: rows, storedVectors: rows });
+    const head = { linear: 'head' as const, rows: 9, cols, chunks: 1, tiles: [tile(0, 0, 5), tile(1, 5, 4)] } as unknown as LinearPlacement<'head'>;
+    const written = new Map<string, Uint8Array>();
+    const scales: number[] = [];
+    const file = {
+      section: () => ({ write: (b: Uint8Array) => scales.push(...new Float32Array(b.slice().buffer)), finish: () => {} }),
+      writeSection: (name: string, bytes: Uint8Array) => written.set(name, bytes.slice()),
+    } as unknown as ImageFile;
+    const values = Float32Array.from({ length: 9 * cols }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 5)));
+    const w = new TernaryHeadWriter(head, hw, file);
+    w.rows(values.subarray(0, 3 * cols)); // tile 0's rows arrive in two chunks, the second ending inside tile 1
+    w.rows(values.subarray(3 * cols));
+    w.finish();
+    const P = hw.config.memory.weight_ports;
+    expect([...written.keys()].sort()).toEqual([0, 1].flatMap((t) => Array.from({ length: P }, (_, p) => `weights.head.t${t}.p${p}`)).sort());
+    for (const t of head.tiles) {
+      const ternary = new Int8Array(t.rows * cols);
+      for (let r = 0; r < t.rows; r++) expect(scales[t.rowStart + r]).toBe(ternarizeHeadRow(values, (t.rowStart + r) * cols, cols, ternary, r * cols));
+      const layout = makePackLayout(hw.config.architecture.beat_packing, hw.derived.beatBits, hw.config.tlmm.index_bits, T, t.blocks.map((b) => ({ rowStart: b.rowStart - t.rowStart, rows: b.rows, chunkStart: 0, chunks: 1 })));
+      const lanes = splitLanes(packWeights(encodeTernary(ternary, t.rows, cols, T), layout), hw.derived.beatBytes, P);
+      for (let p = 0; p < P; p++) expect(Buffer.from(written.get(`weights.head.t${t.tile}.p${p}`)!).equals(Buffer.from(lanes[p]!)), `tile ${t.tile} lane ${p}`).toBe(true);
+    }
+    expect(scales).toHaveLength(9);
+  });
+
   it('more rows than the head has, and finishing before every tile is written, are internal errors', async () => {
     const c = checkpoint({ preset: 'hf1bitllm-tiny', tokenizer: false, vocab: 40 });
     const base = loadHwConfig('kv260');
