@@ -1,10 +1,10 @@
 /**
  * Known answers of the converter's output (the writing side: writer.ts, write-weights.ts,
- * write-embedding.ts, write-ternary-head.ts, pack.ts, convert-inputs.ts, elements.ts): four small
+ * write-embedding.ts, write-ternary-head.ts, pack.ts, convert-inputs.ts, elements.ts): five small
  * models, each converted inside its own test, and every byte of the image compared with
  * test/image/writer-kat.json — the header fields, each section's offset, size and sha256 (computed
  * here from the file's bytes), a sha256 per top-level manifest field, and the progress reports.
- * The four cover the branches of the writer: packed and master weights, tied and untied heads,
+ * The five cover the branches of the writer: packed and master weights, tied and untied heads,
  * binary32 and binary16 norms (paper beats carrying the norms), the ternary-shortlist head, small
  * row chunks (rows of one tile spread over several chunks). None has a tokenizer: rendering its
  * chat template (a worker thread with a 10 s limit) is most of a conversion's time and can pass
@@ -50,6 +50,8 @@ const CASES: Case[] = [
   { name: 'bitnet-tiny-packed without tokenizer, kv260', model: () => testModel({ preset: 'bitnet-tiny-packed', tokenizer: false }), hw: () => loadHwConfig('kv260') },
   // 1bitLLM semantics: float32 masters, untied, SiLU; paper beats over 3 lanes carrying binary16 norms (some inexact), host binary32 norms.
   { name: '1bitllm-tiny without tokenizer, kv260-paper', model: () => testModel({ preset: '1bitllm-tiny', tokenizer: false }), hw: () => loadHwConfig('kv260-paper'), context: 24, force: true },
+  // roundtrip.test.ts's shape whose paper beats carry the norms (binary16, from an offset per tile), one layer.
+  { name: '1bitllm-tiny, paper-carried shape, one layer, kv260-paper', model: () => testModel({ preset: '1bitllm-tiny', tokenizer: false, hidden: 420, heads: 5, kvHeads: 5, intermediate: 840, layers: 1, vocab: 300 }), hw: () => loadHwConfig('kv260-paper'), context: 24, force: true },
   // HF1BitLLM semantics: packed weights with inverted scales, untied, no sub-norms, no tokenizer; ternary-shortlist head, 7-row chunks.
   { name: 'hf1bitllm-tiny without tokenizer, kv260 ternary-shortlist, chunks of 7 rows', model: () => testModel({ preset: 'hf1bitllm-tiny', tokenizer: false }), hw: () => shortlistBuild(16), chunkRows: 7, context: 40 },
   // bf16 masters, tied: the ternary head from the embedding's float values; 5-row chunks.
@@ -104,6 +106,7 @@ describe('the converter writes the known bytes', () => {
       const ckpt = c.model();
       const out = path.join(tmpDir('kat'), 'model.tlm');
       const progress: string[] = [];
+      const t0 = performance.now();
       const r = await convertCheckpoint(ckpt, out, {
         hw: c.hw(),
         force: c.force ?? false,
@@ -111,6 +114,9 @@ describe('the converter writes the known bytes', () => {
         ...(c.context !== undefined ? { context: c.context } : {}),
         ...(c.chunkRows !== undefined ? { chunkRows: c.chunkRows } : {}),
       });
+      const elapsed = (performance.now() - t0) / 1000;
+      expect(r.seconds).toBeGreaterThan(0);
+      expect(r.seconds).toBeLessThanOrEqual(elapsed);
       expect(r.path).toBe(out);
       expect(r.fileBytes).toBe(fs.statSync(out).size);
       const got = digest(out, ckpt, progress);

@@ -65,3 +65,24 @@ describe('fit', () => {
     expect(fs.readdirSync(out)).toEqual([]);
   });
 });
+
+describe('where the worst case is', () => {
+  it('a head row of absmax 1e30 makes the logits the worst case (finite: recorded, not refused)', async () => {
+    const ckpt = modelWith({ preset: '1bitllm-tiny', layers: 1, tokenizer: false }, (t) => setBits(t, 'lm_head.weight', 3 * 128 + 5, 0x7149f2ca)); // binary32 1e30
+    const { manifest } = await convertCheckpoint(ckpt, path.join(tmpDir('out'), 'm.tlm'), { hw: loadHwConfig('kv260') });
+    const n = manifest.numerics;
+    expect(n.lm_head_row_absmax).toBe(1.0000000150474662e30);
+    expect(n.worst).toEqual({ bound: n.logit_bound, log2: Math.log2(n.logit_bound), where: 'logits' });
+    expect(n.logit_bound).toBeGreaterThan(Math.max(...n.layers.map((l) => l.residual)));
+  });
+});
+
+describe('the output file', () => {
+  it("an output path that is one of the checkpoint's files is refused, naming the image", async () => {
+    const ckpt = modelWith({ preset: 'hf1bitllm-tiny', tokenizer: false }, () => {});
+    const file = path.join(ckpt.dir, 'model.safetensors');
+    const before = fs.readFileSync(file);
+    await expectTellme(() => convertCheckpoint(ckpt, file, { hw: loadHwConfig('kv260') }), 'E_USAGE', "is one of this command's inputs", 'writing the image there would destroy it');
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+});
