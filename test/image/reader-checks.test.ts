@@ -183,6 +183,11 @@ describe('checkModel: the spec, the context and the plans', () => {
     await refused(kv260, (x) => (x.ddr.context = 128), `context 256 (DDR map: 128) is not within the model's 256 positions`);
   });
 
+  it('an image converted for a shorter context opens: the DDR map is planned for the recorded context', async () => {
+    const short = (await convert(testModel({ preset: 'bitnet-tiny-packed' }), 'kv260', { context: 24 })).path;
+    expect(open(short).context).toBe(24);
+  });
+
   it('a model the planner cannot place on the board', async () => {
     // 1024 heads of 1024: o_proj reduces over 2^20 inputs, more chunks than a weight buffer holds rows of.
     await refused(
