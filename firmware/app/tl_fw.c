@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tl_crc32.h"
@@ -22,6 +23,8 @@
 
 #define DETAIL_MAX TL_PROTO_ERROR_DETAIL_MAX
 #define IDS_MAX 16000u
+/* How long a request that finds the window full waits for the worker to free a slot (s). */
+#define BUSY_GRACE_S 1
 #define LOGITS_PER_EVENT 16000u
 #define HELLO_WAIT_EXTRA_MS 10000u
 
@@ -130,28 +133,11 @@ static uint32_t clean_detail(char *s) {
   return i;
 }
 
-/* The worker is done with the request in slot head: free the slot (mu held). */
-static void release_running_slot(tl_fw *fw) {
-  fw->running = 0;
-  fw->head = (fw->head + 1u) % fw->cfg.window;
-  fw->count--;
-  pthread_cond_broadcast(&fw->idle_cv);
-}
-
 static void send_frame(tl_fw *fw, uint16_t type, uint32_t rid, const uint8_t *payload, uint32_t len) {
   pthread_mutex_lock(&fw->tx_mu);
   size_t n = tl_frame_encode(fw->txbuf, tl_frame_size(TL_PROTO_MAX_PAYLOAD), type, fw->tx_seq, rid, payload, len);
   if (n > 0) {
     fw->tx_seq++;
-    /* A request stops counting against the window when its terminal reply is framed, not when the
-     * worker returns: the host may send its next request the moment it reads this reply, so the
-     * slot must be free before the reply leaves (docs/protocol.md §5). Only the worker's replies
-     * end a queued request; the I/O thread's answer control requests or refuse frames. */
-    if (tl_proto_msg_is_reply(type) && fw->worker_started && pthread_equal(pthread_self(), fw->worker)) {
-      pthread_mutex_lock(&fw->mu);
-      if (fw->running) release_running_slot(fw);
-      pthread_mutex_unlock(&fw->mu);
-    }
     (void)fw->cfg.send(fw->cfg.send_ctx, fw->txbuf, n);
     pthread_mutex_lock(&fw->mu);
     fw->tx_frames++;
@@ -318,9 +304,17 @@ static void on_frame(tl_fw *fw, const tl_frame_header *h, const uint8_t *payload
     case TL_PROTO_MSG_CANCEL: reply_cancel(fw, h, payload); return;
     default: break;
   }
-  /* A queued request: BUSY beyond the window (a request's slot is freed when its terminal reply
-   * is framed: send_frame). */
+  /* A queued request: BUSY beyond the window. The worker sends a request's final reply before it
+   * frees the request's slot, so a host that keeps to the window may send its next request while
+   * the slot is still taken: wait (bounded) for the worker to free it before refusing. */
   pthread_mutex_lock(&fw->mu);
+  if (fw->count >= fw->cfg.window) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += BUSY_GRACE_S;
+    while (fw->count >= fw->cfg.window && pthread_cond_timedwait(&fw->idle_cv, &fw->mu, &until) == 0) {
+    }
+  }
   if (fw->count >= fw->cfg.window) {
     uint32_t n = fw->count;
     pthread_mutex_unlock(&fw->mu);
@@ -886,9 +880,11 @@ static void *worker_main(void *arg) {
     fw->engine.accel.progress_ctx = job;
     uint16_t code = run_request(job);
     if (code) send_error(fw, fw->wpayload, q->rid, code, "%s", job->detail);
-    /* q is not touched from here: its terminal reply freed the slot, which may hold the next request. */
     pthread_mutex_lock(&fw->mu);
-    if (fw->running) release_running_slot(fw); /* no terminal reply went out (it could not be encoded) */
+    fw->running = 0;
+    fw->head = (fw->head + 1u) % fw->cfg.window;
+    fw->count--;
+    pthread_cond_broadcast(&fw->idle_cv);
   }
   pthread_mutex_unlock(&fw->mu);
   return NULL;

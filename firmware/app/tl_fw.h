@@ -6,8 +6,7 @@
  *
  * Threads: the caller's I/O thread deframes, answers the control requests (HELLO, PING, INFO,
  * CANCEL) at once — even while a request runs — and queues the others (at most `window`, the
- * running one included until its terminal reply is framed; BUSY beyond); one worker thread runs
- * them in arrival order. Replies from
+ * running one included; BUSY beyond); one worker thread runs them in arrival order. Replies from
  * both are serialised by a mutex, so frames never interleave. All memory is allocated at
  * tl_fw_create.
  */

@@ -84,24 +84,6 @@ int tl_proto_msg_is_request(uint16_t id) {
   }
 }
 
-int tl_proto_msg_is_reply(uint16_t id) {
-  switch (id) {
-    case TL_PROTO_MSG_HELLO_OK:
-    case TL_PROTO_MSG_PONG:
-    case TL_PROTO_MSG_INFO_OK:
-    case TL_PROTO_MSG_UPLOAD_STATUS:
-    case TL_PROTO_MSG_UPLOAD_ACK:
-    case TL_PROTO_MSG_IMAGE_OK:
-    case TL_PROTO_MSG_SESSION_OK:
-    case TL_PROTO_MSG_STEP_OK:
-    case TL_PROTO_MSG_GENERATE_DONE:
-    case TL_PROTO_MSG_CANCEL_OK:
-    case TL_PROTO_MSG_ERROR:
-      return 1;
-    default: return 0;
-  }
-}
-
 int tl_proto_msg_is_control(uint16_t id) {
   switch (id) {
     case TL_PROTO_MSG_HELLO:

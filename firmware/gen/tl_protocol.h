@@ -183,8 +183,6 @@ int tl_proto_utf8_valid(const uint8_t *s, uint32_t n);
 /* Message metadata; names and texts are NULL / 0 for unknown ids and codes. */
 const char *tl_proto_msg_name(uint16_t id);
 int tl_proto_msg_is_request(uint16_t id);
-/* A reply (kind "reply": a request's terminal frame, ERROR included), not an event. */
-int tl_proto_msg_is_reply(uint16_t id);
 /* Allowed while another request runs; not counted against the window. */
 int tl_proto_msg_is_control(uint16_t id);
 /* The reply id of a request (0 for other ids). */

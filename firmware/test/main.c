@@ -8,6 +8,5 @@ int main(int argc, char **argv) {
   size_t n = 0;
   for (size_t i = 0; i < tl_codec_test_count; i++) all[n++] = tl_codec_tests[i];
   for (size_t i = 0; i < tl_driver_test_count; i++) all[n++] = tl_driver_tests[i];
-  for (size_t i = 0; i < tl_window_test_count; i++) all[n++] = tl_window_tests[i];
   return tl_test_run(all, n, argc > 1 ? argv[1] : NULL);
 }

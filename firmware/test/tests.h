@@ -8,7 +8,5 @@ extern const tl_test_case tl_codec_tests[];
 extern const size_t tl_codec_test_count;
 extern const tl_test_case tl_driver_tests[];
 extern const size_t tl_driver_test_count;
-extern const tl_test_case tl_window_tests[];
-extern const size_t tl_window_test_count;
 
 #endif /* TL_TESTS_H */

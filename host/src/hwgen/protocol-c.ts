@@ -212,7 +212,6 @@ export function emitProtocolH(spec: ProtocolSpec, banner: string): string {
   L.push('int tl_proto_utf8_valid(const uint8_t *s, uint32_t n);', '');
   L.push('/* Message metadata; names and texts are NULL / 0 for unknown ids and codes. */');
   L.push('const char *tl_proto_msg_name(uint16_t id);', 'int tl_proto_msg_is_request(uint16_t id);');
-  L.push('/* A reply (kind "reply": a request\'s terminal frame, ERROR included), not an event. */', 'int tl_proto_msg_is_reply(uint16_t id);');
   L.push('/* Allowed while another request runs; not counted against the window. */', 'int tl_proto_msg_is_control(uint16_t id);');
   L.push('/* The reply id of a request (0 for other ids). */', 'uint16_t tl_proto_msg_reply(uint16_t id);');
   L.push('const char *tl_proto_err_name(uint16_t code);', 'const char *tl_proto_err_message(uint16_t code);', 'const char *tl_proto_err_fix(uint16_t code);', '');
@@ -269,9 +268,6 @@ export function emitProtocolC(spec: ProtocolSpec, banner: string): string {
   L.push('    default: return NULL;', '  }', '}', '');
   L.push('int tl_proto_msg_is_request(uint16_t id) {', '  switch (id) {');
   for (const m of spec.messages.filter((x) => x.kind === 'request')) L.push(`    case TL_PROTO_MSG_${m.name}:`);
-  L.push('      return 1;', '    default: return 0;', '  }', '}', '');
-  L.push('int tl_proto_msg_is_reply(uint16_t id) {', '  switch (id) {');
-  for (const m of spec.messages.filter((x) => x.kind === 'reply')) L.push(`    case TL_PROTO_MSG_${m.name}:`);
   L.push('      return 1;', '    default: return 0;', '  }', '}', '');
   L.push('int tl_proto_msg_is_control(uint16_t id) {', '  switch (id) {');
   for (const m of spec.messages.filter((x) => x.control)) L.push(`    case TL_PROTO_MSG_${m.name}:`);
