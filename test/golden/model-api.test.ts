@@ -6,13 +6,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../host/src/checkpoint/types.js';
-import { isTellmeError, type TellmeError } from '../../host/src/errors.js';
 import { contextBytes, DEFAULT_CONTEXT_CAP, GoldenModel, MAX_CONTEXT_BYTES, resolveContext } from '../../host/src/golden/model.js';
 import { goldenSession } from '../../host/src/golden/session.js';
 import { goldenWeightsFromCheckpoint } from '../../host/src/golden/weights.js';
 import type { ContractNumerics } from '../../host/src/hwconfig/types.js';
 import type { ModelSpec } from '../../host/src/model/spec.js';
 import { testModel } from '../image/helpers.js';
+import { expectRefusal } from './refusal.js';
 
 const FP16: ContractNumerics = { kv_format: 'fp16', lm_head: 'int8', shortlist_k: 8 };
 const models: GoldenModel[] = [];
@@ -32,31 +32,16 @@ async function golden(contextLength: number, numerics: ContractNumerics = FP16):
   return g;
 }
 
-/** The TellmeError fn throws (sync or async); fails when it throws nothing or something else. */
-async function refusal(fn: () => unknown, code: string, message: string, fix?: string): Promise<TellmeError> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isTellmeError(err), `expected a TellmeError, got ${String(err)}`).toBe(true);
-  const e = err as TellmeError;
-  expect(e.code).toBe(code);
-  expect(e.message).toBe(message);
-  if (fix !== undefined) expect(e.fix).toBe(fix);
-  return e;
-}
 
 const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
 
 describe('GoldenModel: what a pass refuses, and that a refusal loses nothing', () => {
   it('no tokens; the context limit exactly at its boundary; ids outside the vocabulary', async () => {
     const g = await golden(4);
-    await refusal(() => g.prefill([]), 'E_USAGE', 'no tokens to run', 'Pass at least one token id.');
+    await expectRefusal(() => g.prefill([]), 'E_USAGE', 'no tokens to run', 'Pass at least one token id.');
     expect(g.position).toBe(0);
     g.prefill([1, 2, 3]);
-    await refusal(
+    await expectRefusal(
       () => g.prefill([4, 5]),
       'E_USAGE',
       'context limit reached: 3 cached + 2 new tokens > 4',
@@ -64,17 +49,17 @@ describe('GoldenModel: what a pass refuses, and that a refusal loses nothing', (
     );
     expect(g.position).toBe(3);
     for (const id of [-1, 320, 2.5, Number.NaN]) {
-      await refusal(() => g.decode(id), 'E_USAGE', `token id ${id} is outside the vocabulary (0..319)`, 'Pass token ids in 0..319.');
+      await expectRefusal(() => g.decode(id), 'E_USAGE', `token id ${id} is outside the vocabulary (0..319)`, 'Pass token ids in 0..319.');
     }
     // A bad id anywhere in the list is refused before anything runs.
-    await refusal(() => g.verify([7, 320], 2), 'E_USAGE', 'token id 320 is outside the vocabulary (0..319)');
+    await expectRefusal(() => g.verify([7, 320], 2), 'E_USAGE', 'token id 320 is outside the vocabulary (0..319)');
     expect(g.position).toBe(2); // the rollback of verify happened; nothing was run
     g.prefill([0]); // the smallest id
     expect(g.position).toBe(3);
     // 3 + 1 = 4 = the context: accepted, with the largest id.
     expect(g.decode(319).length).toBe(320);
     expect(g.position).toBe(4);
-    await refusal(() => g.decode(0), 'E_USAGE', 'context limit reached: 4 cached + 1 new tokens > 4');
+    await expectRefusal(() => g.decode(0), 'E_USAGE', 'context limit reached: 4 cached + 1 new tokens > 4');
   });
 
   it('a refused decode leaves the cache as it was: the next step gives the same bits as on an untouched model', async () => {
@@ -82,7 +67,7 @@ describe('GoldenModel: what a pass refuses, and that a refusal loses nothing', (
     const b = await golden(6);
     a.prefill([10, 11, 12]);
     b.prefill([10, 11, 12]);
-    await refusal(() => a.decode(1000), 'E_USAGE', 'token id 1000 is outside the vocabulary (0..319)');
+    await expectRefusal(() => a.decode(1000), 'E_USAGE', 'token id 1000 is outside the vocabulary (0..319)');
     expect(bits(a.decode(13))).toEqual(bits(b.decode(13)));
   });
 
@@ -90,13 +75,13 @@ describe('GoldenModel: what a pass refuses, and that a refusal loses nothing', (
     const g = await golden(8);
     g.prefill([1, 2, 3]);
     const fix = 'a KV length can only roll back over cached tokens';
-    for (const n of [4, -1, 1.5]) await refusal(() => g.setKvLength(n), 'E_USAGE', `KV length ${n} is outside 0..3 (the tokens cached)`, fix);
+    for (const n of [4, -1, 1.5]) await expectRefusal(() => g.setKvLength(n), 'E_USAGE', `KV length ${n} is outside 0..3 (the tokens cached)`, fix);
     expect(g.position).toBe(3);
     g.setKvLength(3);
     expect(g.position).toBe(3);
     g.setKvLength(0);
     expect(g.position).toBe(0);
-    await refusal(() => g.verify([1], 1), 'E_USAGE', 'KV length 1 is outside 0..0 (the tokens cached)', fix);
+    await expectRefusal(() => g.verify([1], 1), 'E_USAGE', 'KV length 1 is outside 0..0 (the tokens cached)', fix);
   });
 
   it('verify returns every position\'s logits, bit for bit those of one decode step per token', async () => {
@@ -152,11 +137,11 @@ describe('contract choices the golden model does not know are refused up front',
   ];
   for (const [change, message, fix] of bad) {
     it(`${message}: from a checkpoint and from weights`, async () => {
-      await refusal(() => GoldenModel.fromCheckpoint(ckpt(), { threads: 1, contextLength: 4, numerics: { ...FP16, ...change } }), 'E_USAGE', message, fix);
+      await expectRefusal(() => GoldenModel.fromCheckpoint(ckpt(), { threads: 1, contextLength: 4, numerics: { ...FP16, ...change } }), 'E_USAGE', message, fix);
       const g = await golden(4);
       const pool = await GoldenModel.createPool(1);
       try {
-        await refusal(() => GoldenModel.fromWeights(g.weights, pool, { ...FP16, ...change }), 'E_USAGE', message, fix);
+        await expectRefusal(() => GoldenModel.fromWeights(g.weights, pool, { ...FP16, ...change }), 'E_USAGE', message, fix);
       } finally {
         await pool.close();
       }
@@ -171,7 +156,7 @@ describe('contract choices the golden model does not know are refused up front',
     expect(plain.weights.ternaryHead).toBeNull();
     const pool = await GoldenModel.createPool(1);
     try {
-      await refusal(
+      await expectRefusal(
         () => GoldenModel.fromWeights(plain.weights, pool, { kv_format: 'fp16', lm_head: 'ternary-shortlist', shortlist_k: 4 }),
         'E_INTERNAL',
         'the build runs the ternary shortlist head but the weights hold no ternary head',
@@ -200,7 +185,7 @@ describe('the context the golden model allocates', () => {
     expect(resolveContext(spec, 1)).toBe(1);
     expect(resolveContext(spec, 256)).toBe(256);
     const range = (n: number) => [`--context must be an integer in 1..256 (max_position_embeddings), got ${n}`, 'Pass --context between 1 and 256.'] as const;
-    for (const n of [0, 257, 7.5]) await refusal(() => resolveContext(spec, n), 'E_USAGE', ...range(n));
+    for (const n of [0, 257, 7.5]) await expectRefusal(() => resolveContext(spec, n), 'E_USAGE', ...range(n));
     const huge: ModelSpec = { ...spec, maxPositions: 2 ** 30 };
     expect(resolveContext(huge)).toBe(DEFAULT_CONTEXT_CAP);
     expect(resolveContext({ ...spec, maxPositions: DEFAULT_CONTEXT_CAP + 1 })).toBe(DEFAULT_CONTEXT_CAP);
@@ -209,13 +194,13 @@ describe('the context the golden model allocates', () => {
     const most = Math.floor(MAX_CONTEXT_BYTES / 576);
     expect(most).toBe(14913080);
     expect(resolveContext(huge, most)).toBe(most);
-    await refusal(
+    await expectRefusal(
       () => resolveContext(huge, most + 1),
       'E_USAGE',
       `--context ${most + 1} needs 8.0 GiB for the KV cache and RoPE table, more than the 8 GiB the golden model allocates`,
       `Pass --context ${most} or less.`,
     );
-    await refusal(() => resolveContext(huge, 2 ** 25), 'E_USAGE', '--context 33554432 needs 18.0 GiB for the KV cache and RoPE table, more than the 8 GiB the golden model allocates');
+    await expectRefusal(() => resolveContext(huge, 2 ** 25), 'E_USAGE', '--context 33554432 needs 18.0 GiB for the KV cache and RoPE table, more than the 8 GiB the golden model allocates');
   });
 
   it('fromCheckpoint: the context given, or max_position_embeddings; a bad one is refused before anything loads', async () => {
@@ -225,7 +210,7 @@ describe('the context the golden model allocates', () => {
     const d = await GoldenModel.fromCheckpoint(ckpt(), { threads: 1, numerics: FP16 });
     models.push(d);
     expect(d.contextLength).toBe(256);
-    await refusal(() => GoldenModel.fromCheckpoint(ckpt(), { threads: 1, contextLength: 300, numerics: FP16 }), 'E_USAGE', '--context must be an integer in 1..256 (max_position_embeddings), got 300');
+    await expectRefusal(() => GoldenModel.fromCheckpoint(ckpt(), { threads: 1, contextLength: 300, numerics: FP16 }), 'E_USAGE', '--context must be an integer in 1..256 (max_position_embeddings), got 300');
   });
 
   it('reports its loading progress: one step per linear, the embedding and the head', async () => {

@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../host/src/checkpoint/types.js';
-import { isTellmeError, type TellmeError } from '../../host/src/errors.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
 import { goldenWeightsFromCheckpoint, type GoldenWeights } from '../../host/src/golden/weights.js';
 import { goldenModelFromImage, goldenWeightsFromImage, loadGoldenFromImage, openImageModel } from '../../host/src/golden/weights-image.js';
@@ -20,7 +19,9 @@ import { hwConfigFromObject, loadHwConfig, type LoadedHwConfig } from '../../hos
 import { convertCheckpoint, openImage, type ImageManifest } from '../../host/src/image/index.js';
 import { f32ToF16Sat } from '../../host/src/numerics/f16.js';
 import type { KernelPool } from '../../host/src/kernels/pool.js';
-import { convert, copyImage, readManifest, rewriteManifest, testModel, tmpDir } from '../image/helpers.js';
+import { convert, copyImage, readManifest, testModel, tmpDir, withSection } from '../image/helpers.js';
+import { isTellmeError } from '../../host/src/errors.js';
+import { expectRefusal } from './refusal.js';
 
 interface Built {
   ckpt: Checkpoint;
@@ -56,20 +57,6 @@ async function pool(): Promise<KernelPool> {
   return p;
 }
 
-async function refusal(fn: () => unknown, code: string, message: string, fix?: string): Promise<TellmeError> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isTellmeError(err), `expected a TellmeError, got ${String(err)}`).toBe(true);
-  const e = err as TellmeError;
-  expect(e.code).toBe(code);
-  expect(e.message).toBe(message);
-  if (fix !== undefined) expect(e.fix).toBe(fix);
-  return e;
-}
 
 const IMAGE_FIX = 'The image is damaged or was written by a faulty converter; re-run `tellme convert`.';
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -138,7 +125,7 @@ describe('the image loader\'s own checks', () => {
     expect(goldenWeightsFromImage(image, await pool(), { contextLength: 1 }).ropePositions).toBe(1);
     const fix = `Pass a context up to ${CONTEXT}, or re-convert with a larger --context.`;
     for (const n of [0, CONTEXT + 1, 2.5]) {
-      await refusal(async () => goldenWeightsFromImage(image, await pool(), { contextLength: n }), 'E_USAGE', `context ${n} is outside the image's 1..${CONTEXT} positions`, fix);
+      await expectRefusal(async () => goldenWeightsFromImage(image, await pool(), { contextLength: n }), 'E_USAGE', `context ${n} is outside the image's 1..${CONTEXT} positions`, fix);
     }
   });
 
@@ -158,11 +145,11 @@ describe('the image loader\'s own checks', () => {
     const rec = image.manifest.matrices.find((x) => x.layer === 1 && x.linear === 'up_proj')!;
     const scale = rec.scale;
     rec.scale = scale * 2;
-    await refusal(async () => goldenWeightsFromImage(image, await pool()), 'E_IMAGE', `${built.dense.file}: layer 1 up_proj: scale ${scale * 2} does not match its bits ${rec.scale_bits}`, IMAGE_FIX);
+    await expectRefusal(async () => goldenWeightsFromImage(image, await pool()), 'E_IMAGE', `${built.dense.file}: layer 1 up_proj: scale ${scale * 2} does not match its bits ${rec.scale_bits}`, IMAGE_FIX);
     rec.scale = scale;
     expect(goldenWeightsFromImage(image, await pool()).layers[1]!.gateUp.parts[1]!.scale).toBe(scale);
     image.manifest.matrices.splice(image.manifest.matrices.indexOf(rec), 1);
-    await refusal(async () => goldenWeightsFromImage(image, await pool()), 'E_IMAGE', `${built.dense.file}: no scale for layer 1 up_proj`, IMAGE_FIX);
+    await expectRefusal(async () => goldenWeightsFromImage(image, await pool()), 'E_IMAGE', `${built.dense.file}: no scale for layer 1 up_proj`, IMAGE_FIX);
   });
 
   it('a ternary w_r that is zero, negative, infinite or NaN; the largest finite one is accepted', async () => {
@@ -174,11 +161,10 @@ describe('the image loader\'s own checks', () => {
       [3.4028234663852886e38, null],
     ];
     for (const [v, shown] of cases) {
-      const f = copyImage(built.shortlist.file);
-      patchSection(f, 'lm_head.ternary_scale', (b) => new DataView(b.buffer, b.byteOffset).setFloat32(4 * 5, v, true));
+      const f = withSection(built.shortlist.file, 'lm_head.ternary_scale', (b) => b.writeFloatLE(v, 4 * 5));
       const load = async () => goldenWeightsFromImage(openImage(f, { hw: built.shortlist.hw, verifyChecksums: false }), await pool());
       if (shown === null) expect((await load()).ternaryHead!.scale[5]).toBe(v);
-      else await refusal(load, 'E_IMAGE', `${f}: lm_head.ternary_scale[5] is ${shown}, not a positive finite w_r`, IMAGE_FIX);
+      else await expectRefusal(load, 'E_IMAGE', `${f}: lm_head.ternary_scale[5] is ${shown}, not a positive finite w_r`, IMAGE_FIX);
     }
   });
 
@@ -188,24 +174,21 @@ describe('the image loader\'s own checks', () => {
     expect((readManifest(file) as unknown as ImageManifest).ddr.carried_norms.filter((c) => c.layer === 0).map((c) => c.linear)).toEqual(['v_proj', 'o_proj', 'gate_proj', 'down_proj']);
     const norms = (await goldenWeightsFromCheckpoint(built.paper.ckpt, await pool(), { contextLength: 1 })).layers[0]!.norms;
     const load = async (f: string) => goldenWeightsFromImage(openImage(f, { hw, verifyChecksums: false }), await pool());
-    const a = copyImage(file);
-    patchSection(a, 'norms.L0.input', (b) => (b[6] = b[6]! ^ 0x01));
+    const a = withSection(file, 'norms.L0.input', (b) => (b[6] = b[6]! ^ 0x01));
     const v = norms.input![3]!;
-    await refusal(() => load(a), 'E_IMAGE', `${a}: norms.L0.input[3] is 0x${(f32ToF16Sat(v) ^ 1).toString(16)}, not the binary16 rounding of host.norms.L0.input[3] = ${v}`, IMAGE_FIX);
+    await expectRefusal(() => load(a), 'E_IMAGE', `${a}: norms.L0.input[3] is 0x${(f32ToF16Sat(v) ^ 1).toString(16)}, not the binary16 rounding of host.norms.L0.input[3] = ${v}`, IMAGE_FIX);
     // The norm slot is bits 700..715 of a 768-bit beat: byte 88 (bits 704..711) lies in lane 2 at 88 − 64 = 24.
     const slot = (beat: number) => beat * 32 + 24;
-    const c = copyImage(file);
-    patchSection(c, 'weights.L0.o_proj.t0.p2', (b) => (b[slot(5)] = b[slot(5)]! ^ 0x01));
+    const c = withSection(file, 'weights.L0.o_proj.t0.p2', (b) => (b[slot(5)] = b[slot(5)]! ^ 0x01));
     const want = f32ToF16Sat(norms.post_attention![5]!);
-    await refusal(
+    await expectRefusal(
       () => load(c),
       'E_IMAGE',
       `${c}: weights.L0.o_proj tile 0 beat 5: norm slot holds 0x${(want ^ 0x10).toString(16)}, expected 0x${want.toString(16)} (post_attention norm of layer 0, weight 5)`,
       IMAGE_FIX,
     );
-    const d = copyImage(file);
-    patchSection(d, 'weights.L0.q_proj.t0.p2', (b) => (b[slot(419)] = b[slot(419)]! ^ 0x01));
-    await refusal(() => load(d), 'E_IMAGE', `${d}: weights.L0.q_proj tile 0 beat 419: norm slot holds 0x10, expected 0x0 (this stream carries no norm)`, IMAGE_FIX);
+    const d = withSection(file, 'weights.L0.q_proj.t0.p2', (b) => (b[slot(419)] = b[slot(419)]! ^ 0x01));
+    await expectRefusal(() => load(d), 'E_IMAGE', `${d}: weights.L0.q_proj tile 0 beat 419: norm slot holds 0x10, expected 0x0 (this stream carries no norm)`, IMAGE_FIX);
   });
 
   it('an image opened without its checksum pass is verified before it is used', async () => {
@@ -252,20 +235,6 @@ describe('loading a golden model from an image file', () => {
     models.push(b);
     expect([a.contextLength, b.contextLength]).toEqual([4, CONTEXT]);
     expect(u32(a.prefill([1, 2])[0]!)).toEqual(u32(b.prefill([1, 2])[0]!));
-    await refusal(() => goldenModelFromImage(openImage(built.dense.file), { threads: 1, contextLength: 99 }), 'E_USAGE', `context 99 is outside the image's 1..${CONTEXT} positions`);
+    await expectRefusal(() => goldenModelFromImage(openImage(built.dense.file), { threads: 1, contextLength: 99 }), 'E_USAGE', `context 99 is outside the image's 1..${CONTEXT} positions`);
   });
 });
-
-/** Overwrite bytes of a section and re-record its sha256, so only the loader's content checks can notice. */
-function patchSection(file: string, name: string, patch: (bytes: Uint8Array) => void): void {
-  const m = readManifest(file) as unknown as ImageManifest;
-  const s = m.sections.find((x) => x.name === name)!;
-  const fd = fs.openSync(file, 'r+');
-  const bytes = new Uint8Array(s.size);
-  fs.readSync(fd, bytes, 0, s.size, s.offset);
-  patch(bytes);
-  fs.writeSync(fd, bytes, 0, s.size, s.offset);
-  fs.closeSync(fd);
-  const sha = createHash('sha256').update(bytes).digest('hex');
-  rewriteManifest(file, (mm) => ((mm as unknown as ImageManifest).sections.find((x) => x.name === name)!.sha256 = sha));
-}

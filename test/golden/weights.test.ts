@@ -9,7 +9,6 @@ import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMBED_NAME, LM_HEAD_NAME, layerNormName, weightScaleName } from '../../host/src/checkpoint/names.js';
 import type { Checkpoint } from '../../host/src/checkpoint/types.js';
-import { isTellmeError, type TellmeError } from '../../host/src/errors.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
 import {
   allocTernaryHead,
@@ -24,6 +23,7 @@ import { f32ToBf16 } from '../../host/src/numerics/f16.js';
 import { quantizeHeadRow, ternarizeHeadRow } from '../../host/src/quant/head.js';
 import { encodeTernary } from '../../host/src/tlmm/encoding.js';
 import { testModel } from '../image/helpers.js';
+import { expectRefusal } from './refusal.js';
 
 const pools: KernelPool[] = [];
 afterAll(async () => {
@@ -35,21 +35,6 @@ async function pool(): Promise<KernelPool> {
   return p;
 }
 
-/** What the test expects goldenWeightsFromCheckpoint to throw. */
-async function refusal(fn: () => unknown, code: string, message: string, fix?: string): Promise<TellmeError> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(isTellmeError(err), `expected a TellmeError, got ${String(err)}`).toBe(true);
-  const e = err as TellmeError;
-  expect(e.code).toBe(code);
-  expect(e.message).toBe(message);
-  if (fix !== undefined) expect(e.fix).toBe(fix);
-  return e;
-}
 
 /** Overwrite the first elements of a 2-byte float tensor in its safetensors file. */
 function patchU16(ckpt: Checkpoint, name: string, values: number[]): void {
@@ -147,7 +132,7 @@ describe('goldenWeightsFromCheckpoint', () => {
       tensors.delete(name);
       const partial = new Proxy(ckpt, { get: (t, k) => (k === 'tensors' ? tensors : Reflect.get(t, k)) });
       const p = await pool();
-      await refusal(() => goldenWeightsFromCheckpoint(partial, p, { contextLength: 2 }), 'E_CHECKPOINT', `${ckpt.dir}: tensor ${name} is missing`, 'the checkpoint is incomplete; re-download it');
+      await expectRefusal(() => goldenWeightsFromCheckpoint(partial, p, { contextLength: 2 }), 'E_CHECKPOINT', `${ckpt.dir}: tensor ${name} is missing`, 'the checkpoint is incomplete; re-download it');
     }
   });
 });
@@ -162,10 +147,10 @@ describe('head helpers', () => {
     const p = await pool();
     const th = allocTernaryHead(p, 40, 9);
     expect([th.groups, th.blocks]).toEqual([3, 3]);
-    await refusal(() => placeTernaryHeadRows(p, th, new Int8Array(9 * 16), 8, 16), 'E_INTERNAL', 'ternary head rows start at 8, not a multiple of 16');
+    await expectRefusal(() => placeTernaryHeadRows(p, th, new Int8Array(9 * 16), 8, 16), 'E_INTERNAL', 'ternary head rows start at 8, not a multiple of 16');
     const m = encodeTernary(new Int8Array(40 * 9).fill(1), 40, 9, 1);
-    await refusal(() => ternaryHeadFromMatrix(p, m, new Float32Array(39)), 'E_INTERNAL', 'ternary head: 3 groups, 39 scales for 40 rows');
-    await refusal(() => ternaryHeadFromMatrix(p, { ...m, groups: 4 }, new Float32Array(40)), 'E_INTERNAL', 'ternary head: 4 groups, 40 scales for 40 rows');
+    await expectRefusal(() => ternaryHeadFromMatrix(p, m, new Float32Array(39)), 'E_INTERNAL', 'ternary head: 3 groups, 39 scales for 40 rows');
+    await expectRefusal(() => ternaryHeadFromMatrix(p, { ...m, groups: 4 }, new Float32Array(40)), 'E_INTERNAL', 'ternary head: 4 groups, 40 scales for 40 rows');
     // Rows 16..31 placed alone land in block 1; the other blocks keep the zero index.
     const values = Int8Array.from({ length: 16 * 9 }, (_, i) => ((i % 3) - 1));
     placeTernaryHeadRows(p, th, values, 16, 16);
