@@ -49,7 +49,7 @@ describe('whole passes of the golden model, tensor by tensor', () => {
     expect(names(0)).not.toContain('attn.q8');
     expect(names(1)).toEqual(expect.arrayContaining(['attn.q8', 'attn.q_scale', 'attn.k8', 'attn.k_scale', 'attn.v8', 'attn.v_scale', 'head.logits']));
     expect(names(1)).not.toContain('attn_sub_norm.out');
-    expect(names(2)).toEqual(expect.arrayContaining(['head.shortlist', 'head.rescored', 'ffn_sub_norm.out']));
+    expect(names(3)).toEqual(expect.arrayContaining(['head.shortlist', 'head.rescored', 'ffn_sub_norm.out']));
     // Ten logit vectors in the first case: 4 (all positions) + 1 + 1 + 1 + 2 (verify) + 1.
     expect(expected(FORWARD_CASES[0]!.name).logits).toHaveLength(10);
   });

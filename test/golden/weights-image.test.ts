@@ -226,6 +226,15 @@ describe('loading a golden model from an image file', () => {
     const c = await GoldenModel.fromCheckpoint(built.paper.ckpt, { threads: 1, contextLength: 5, numerics: r.model.numerics });
     models.push(c);
     expect(u32(r.model.prefill([4, 8, 15])[0]!)).toEqual(u32(c.prefill([4, 8, 15])[0]!));
+    // The hardware description given is the one the image is opened against: another build is refused.
+    let err: unknown;
+    try {
+      models.push((await openImageModel(built.paper.file, { threads: 1, hw: 'kv260' })).model);
+    } catch (e) {
+      err = e;
+    }
+    expect(isTellmeError(err) && err.code).toBe('E_IMAGE');
+    expect(String((err as Error).message)).toContain('kv260-paper');
   });
 
   it('loadGoldenFromImage and goldenModelFromImage: the same model; a bad context is refused', async () => {

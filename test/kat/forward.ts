@@ -74,6 +74,17 @@ export const FORWARD_CASES: readonly ForwardCase[] = [
     ],
   },
   {
+    name: 'hf1bitllm-unaligned.kv-fp16',
+    covers: 'hidden 72 and intermediate 200, neither a multiple of 16: every fused part padded to whole 16-row blocks, head rows padded to the 16-byte stride',
+    model: { preset: 'hf1bitllm-tiny', hidden: 72, intermediate: 200 },
+    numerics: { kv_format: 'fp16', lm_head: 'int8', shortlist_k: 8 },
+    context: 6,
+    steps: [
+      { op: 'prefill', ids: [7, 70, 170], allLogits: true },
+      { op: 'decode', id: 270 },
+    ],
+  },
+  {
     name: '1bitllm-mha-subnorms.kv-int8.shortlist',
     covers: 'MHA (4 heads), SiLU, sub-norms, 3 layers, untied; int8 KV with the ternary-shortlist head (K = 8)',
     model: { preset: '1bitllm-tiny' },
