@@ -51,5 +51,6 @@ export const FOLDERS = {
     'test/image/pack-boundaries.test.ts',
     'test/image/writer-refusals.test.ts',
     'test/image/writer-parts.test.ts',
+    'test/image/image-tokenizer.test.ts',
   ],
 };
