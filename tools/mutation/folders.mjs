@@ -37,7 +37,8 @@ export const FOLDERS = {
   // same golden code).
   // One test file a line (the reader's and the writer's tests are added by different branches).
   // Writer side: with conversions inside the test bodies, run with --ignoreStatic (static.mjs). Not
-  // writer-tokenizer (its chat-template renders have a 10 s limit that a mutation run's load passes).
+  // writer-tokenizer nor convert-template (their chat-template renders have a 10 s limit that a
+  // mutation run's load passes).
   image: [
     ...['boundaries', 'bounds', 'corrupt', 'header', 'verify', 'worst'].map((t) => `test/image/${t}.test.ts`),
     'test/robust/manifest-checks.test.ts',
@@ -52,5 +53,7 @@ export const FOLDERS = {
     'test/image/writer-refusals.test.ts',
     'test/image/writer-parts.test.ts',
     'test/image/image-tokenizer.test.ts',
+    'test/image/convert-inputs.test.ts',
+    'test/image/writer-missing-tensors.test.ts',
   ],
 };
