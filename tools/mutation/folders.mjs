@@ -37,8 +37,7 @@ export const FOLDERS = {
   // same golden code).
   // One test file a line (the reader's and the writer's tests are added by different branches).
   // Writer side: with conversions inside the test bodies, run with --ignoreStatic (static.mjs). Not
-  // writer-tokenizer nor convert-template (their chat-template renders have a 10 s limit that a
-  // mutation run's load passes).
+  // writer-tokenizer (its chat-template renders have a 10 s limit that a mutation run's load passes).
   image: [
     ...['boundaries', 'bounds', 'corrupt', 'header', 'verify', 'worst'].map((t) => `test/image/${t}.test.ts`),
     'test/robust/manifest-checks.test.ts',
