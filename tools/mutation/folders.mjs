@@ -54,5 +54,6 @@ export const FOLDERS = {
     'test/image/image-tokenizer.test.ts',
     'test/image/convert-inputs.test.ts',
     'test/image/writer-missing-tensors.test.ts',
+    'test/image/writer-yields.test.ts',
   ],
 };
