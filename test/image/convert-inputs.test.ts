@@ -102,6 +102,17 @@ describe('the tokenizer files and the source record', () => {
     const inputs = readConvertInputs(openCheckpoint(dir));
     expect([inputs.tokenizerJson, inputs.tokenizerConfig, inputs.chatTemplate]).toEqual([null, null, null]);
   });
+
+  it('tokenizer_config.json replaced by a directory after the checkpoint was opened (no tokenizer.json): E_TOKENIZER naming it as a JSON file', async () => {
+    const dir = tmpDir('model');
+    writeTestModel(dir, { preset: 'hf1bitllm-tiny', tokenizer: false });
+    const ckpt = openCheckpoint(dir);
+    const file = path.join(dir, 'tokenizer_config.json');
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+    const err = await expectTellme(() => readConvertInputs(ckpt), 'E_TOKENIZER');
+    expect(err.message).toBe(`${file} is a directory; a JSON file must be a regular file`);
+  });
 });
 
 describe('the tokenizer the image will carry is checked', () => {
