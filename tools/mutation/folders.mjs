@@ -55,5 +55,6 @@ export const FOLDERS = {
     'test/image/convert-inputs.test.ts',
     'test/image/writer-missing-tensors.test.ts',
     'test/image/writer-yields.test.ts',
+    'test/image/pack-refusal-scope.test.ts',
   ],
 };
