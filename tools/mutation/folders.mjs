@@ -56,5 +56,6 @@ export const FOLDERS = {
     'test/image/writer-missing-tensors.test.ts',
     'test/image/writer-yields.test.ts',
     'test/image/pack-refusal-scope.test.ts',
+    'test/image/numerics-record.test.ts',
   ],
 };
