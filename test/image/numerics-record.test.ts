@@ -125,13 +125,19 @@ describe('the RoPE table and the file under an open image', () => {
     await expectRefusal(img, () => checkRopeTable(img), `the rope section holds ${values} values, ${values * 2} expected`);
   });
 
-  it('an embedding that runs past the end of the file: the end of file is named, not read as zeros', async () => {
+  it('an embedding that runs past the end of the file: the end of file is named, not read as zeros; no descriptor left open', async () => {
     // The reader refuses such a section table (checkModel); here the embedding's record is moved
     // in memory after the checks, to 100 bytes before the end of the file (the embedding itself
     // is 40960 bytes), as if the file had been cut short under the open image.
     const img = openImage(plain);
+    // The descriptors of this process: the embedding's reader closes its own, also when it refuses.
+    const openFds = () => fs.readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    sectionValues(img, 1000);
+    expect(openFds()).toBe(before);
     img.section('embedding').offset = fs.statSync(plain).size - 100;
     await expectRefusal(img, () => sectionValues(img), 'unexpected end of file in section embedding');
     await expectRefusal(img, () => sectionValues(img, 1000), 'unexpected end of file in section embedding');
+    expect(openFds()).toBe(before);
   });
 });
