@@ -1,9 +1,10 @@
 /**
  * The reader's file access (host/src/image/reader.ts outside openImage's checks): isModelImage on
- * what a path can be, a file that ends early under an open image (the end of file named, never
- * read as zeros), a section read into a buffer of the wrong size, and the section lookups
- * (has, section) with their refusal.
+ * what a path can be (a named pipe included), a file that ends early under an open image (the end
+ * of file named, never read as zeros), a section read into a buffer of the wrong size, and the
+ * section lookups (has, section) with their refusal.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,12 @@ describe('isModelImage', () => {
     const other = Uint8Array.from(IMAGE_MAGIC);
     other[7] = 0x0d;
     expect(isModelImage(file('other', other))).toBe(false);
+  });
+
+  it('a named pipe is not a file: answered without opening it (opening a pipe waits for a writer)', () => {
+    const fifo = path.join(tmpDir('fifo'), 'image.tlm');
+    execFileSync('mkfifo', [fifo]);
+    expect(isModelImage(fifo)).toBe(false);
   });
 });
 
