@@ -57,5 +57,7 @@ export const FOLDERS = {
     'test/image/writer-yields.test.ts',
     'test/image/pack-refusal-scope.test.ts',
     'test/image/numerics-record.test.ts',
+    'test/image/reader-file.test.ts',
+    'test/image/board-difference.test.ts',
   ],
 };
