@@ -59,5 +59,6 @@ export const FOLDERS = {
     'test/image/numerics-record.test.ts',
     'test/image/reader-file.test.ts',
     'test/image/board-difference.test.ts',
+    'test/image/pack-code-tables.test.ts',
   ],
 };
