@@ -1,8 +1,8 @@
 /**
  * The reader's file access (host/src/image/reader.ts outside openImage's checks): isModelImage on
  * what a path can be (a named pipe included), a file that ends early under an open image (the end
- * of file named, never read as zeros), a section read into a buffer of the wrong size, and the
- * section lookups (has, section) with their refusal.
+ * of file named, never read as zeros), a section read into a buffer of the wrong size, the
+ * section lookups (has, section) with their refusal, and the checksum pass's default read size.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -85,5 +85,13 @@ describe('the section lookups and reads', () => {
     img.verifyChecksums();
     expect(img.checksumsVerified).toBe(true);
     expect(openImage(kv260).checksumsVerified).toBe(true);
+  });
+
+  it('the checksum pass at open reads 8 MiB at a time: one progress report per section of a small image', () => {
+    const done: number[] = [];
+    const img = openImage(kv260, { onVerify: (d) => done.push(d) });
+    const sizes = [...img.manifest.sections].sort((a, b) => a.offset - b.offset).map((s) => s.size);
+    expect(Math.max(...sizes)).toBeLessThan(8 * 1024 * 1024);
+    expect(done).toStrictEqual(sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0)));
   });
 });
