@@ -89,6 +89,9 @@ describe('ties: the first place keeps the worst case', () => {
     expect(d.layers[1]!.residual).toBe(2 ** 20);
     expect(d.layers[0]!.attn_score).toBe(2 ** 20);
     expect(d.worst).toStrictEqual({ bound: 2 ** 20, log2: 20, where: 'layer 0 attention score' });
+    // A larger embedding: the residual with it is the worst (the pass without it does not decide).
+    const e = deriveNumerics(img, { ...base, embeddingAbsmax: 2 ** 21 });
+    expect(e.worst).toStrictEqual({ bound: r1 + 2 ** 21, log2: Math.log2(r1 + 2 ** 21), where: 'layer 1 residual stream' });
   });
 });
 
