@@ -3,7 +3,7 @@
  * openImage and its jsonDiff): only fields that are part of the build hash are differences. The
  * top-level `$schema`, `description`, `notes` and `sources` (hwconfig/hash.ts HASH_EXCLUDED_FIELDS)
  * are left out of the list even when they differ too; test/image/reader-checks covers the list's
- * order, its limit of 6 and the fix line.
+ * order, its limit of 6 and the fix line. A board may be given by its name.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hwConfigFromObject, loadHwConfig } from '../../host/src/hwconfig/index.js';
@@ -42,5 +42,10 @@ describe('another build of the board: the differences named', () => {
       c[k] = v;
       expect(openImage(kv260, { hw: hwConfigFromObject(c, 'other.json'), verifyChecksums: false }).hw.hash).toBe(hw.hash);
     }
+  });
+
+  it('a board given by its name: the same board opens, another is refused naming both', async () => {
+    expect(openImage(kv260, { hw: 'kv260', verifyChecksums: false }).hw.config.name).toBe('kv260');
+    await expectTellme(() => openImage(kv260, { hw: 'zcu104', verifyChecksums: false }), 'E_IMAGE', 'image built for kv260 (hash ', 'but the bitstream/board is zcu104 (hash ');
   });
 });

@@ -2,9 +2,11 @@
  * The reader's file access (host/src/image/reader.ts outside openImage's checks): isModelImage on
  * what a path can be (a named pipe included), a file that ends early under an open image (the end
  * of file named, never read as zeros), a section read into a buffer of the wrong size, the
- * section lookups (has, section) with their refusal, and the checksum pass's default read size.
+ * section lookups (has, section) with their refusal, a damaged section's checksum message, and
+ * the checksum pass's default read size.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +87,23 @@ describe('the section lookups and reads', () => {
     img.verifyChecksums();
     expect(img.checksumsVerified).toBe(true);
     expect(openImage(kv260).checksumsVerified).toBe(true);
+  });
+
+  it("a damaged section read without the pass: its byte range and both hashes' first 16 hex digits", async () => {
+    const f = copyImage(kv260);
+    const img = openImage(f, { verifyChecksums: false });
+    const rope = img.section('rope');
+    const bytes = fs.readFileSync(f);
+    bytes[rope.offset + 5] = bytes[rope.offset + 5]! ^ 1;
+    fs.writeFileSync(f, bytes);
+    const got = createHash('sha256').update(bytes.subarray(rope.offset, rope.offset + rope.size)).digest('hex');
+    for (const read of [() => img.readSection('rope'), () => img.verifyChecksums()]) {
+      const e = await expectTellme(read, 'E_IMAGE');
+      expect([e.message, e.fix]).toStrictEqual([
+        `${img.path}: section rope (bytes ${rope.offset}..${rope.offset + rope.size - 1}) fails its checksum: sha256 ${got.slice(0, 16)}… but the manifest records ${rope.sha256.slice(0, 16)}…`,
+        DAMAGED,
+      ]);
+    }
   });
 
   it('the checksum pass at open reads 8 MiB at a time: one progress report per section of a small image', () => {
