@@ -77,11 +77,10 @@ describe('ties: the first place keeps the worst case', () => {
     expect(d.worst).toStrictEqual({ bound: 2 ** 20, log2: 20, where: 'layer 0 attention score' });
   });
 
-  it('a residual stream that ties with a layer that came before it is not named either', () => {
+  it('a residual stream that ties with a layer before it is not named; a larger one is', () => {
     const img = openImage(plain, { verifyChecksums: false });
-    // Layer 0's attention score is 2^20 (as above); layer 1 has a norm 1/64 of it (score 2^8),
-    // and the embedding lifts both residuals: 2^20 − 0.109375 − … chosen so that layer 1's
-    // residual with the embedding is exactly 2^20.
+    // Layer 0's attention score is 2^20 (as above); layer 1 has norms 1/64 of layer 0's (score 2^8).
+    // The embedding is 2^20 minus layer 1's residual, so that the residual with it is exactly 2^20.
     const s = scales();
     const base: SectionValues = { norms: new Map(), normAbsmax: [roles(1, 1), roles(1 / 64, 1 / 64)], finalNormAbsmax: 0, scales: [s, s], embeddingAbsmax: 0, rowAbsmaxMax: 0 };
     const r1 = deriveNumerics(img, base).layers[1]!.residual;
