@@ -95,6 +95,21 @@ describe('the tokenizer files and the source record', () => {
     });
   });
 
+  it("the source record's files in name order, whatever order the index lists the shards in", () => {
+    const dir = tmpDir('model');
+    writeTestModel(dir, { preset: 'bitnet-tiny-packed', shards: 3, tokenizer: false });
+    // The index lists the last shard's tensors first, so the checkpoint meets that shard first.
+    editJson(path.join(dir, 'model.safetensors.index.json'), (j) => {
+      const entries = Object.entries(j.weight_map as Record<string, string>);
+      const last = entries[entries.length - 1]![1];
+      j.weight_map = Object.fromEntries([...entries.filter(([, f]) => f === last), ...entries.filter(([, f]) => f !== last)]);
+    });
+    const shards = fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+    expect(shards.length).toBe(3);
+    const names = readConvertInputs(openCheckpoint(dir)).source.files.map((f) => f.name);
+    expect(names).toEqual(shards);
+  });
+
   it('without tokenizer files: none carried, and no chat template', () => {
     const dir = tmpDir('model');
     writeTestModel(dir, { preset: 'hf1bitllm-tiny', tokenizer: false });
