@@ -110,6 +110,15 @@ describe('the tokenizer files and the source record', () => {
     expect(names).toEqual(shards);
   });
 
+  it('without tokenizer.json, a chat_template that is neither a string nor a list: E_TOKENIZER naming tokenizer_config.json', async () => {
+    const dir = tmpDir('model');
+    writeTestModel(dir, { preset: 'hf1bitllm-tiny', tokenizer: false });
+    const file = path.join(dir, 'tokenizer_config.json');
+    editJson(file, (j) => void (j.chat_template = 5));
+    const err = await expectTellme(() => readConvertInputs(openCheckpoint(dir)), 'E_TOKENIZER');
+    expect(err.message).toBe(`${file}: chat_template is neither a string nor a list of templates`);
+  });
+
   it('without tokenizer files: none carried, and no chat template', () => {
     const dir = tmpDir('model');
     writeTestModel(dir, { preset: 'hf1bitllm-tiny', tokenizer: false });
