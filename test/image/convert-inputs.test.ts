@@ -119,6 +119,17 @@ describe('the tokenizer files and the source record', () => {
     expect(err.message).toBe(`${file}: chat_template is neither a string nor a list of templates`);
   });
 
+  it('config.json replaced by a directory after the checkpoint was opened: E_CONFIG naming it', async () => {
+    const dir = tmpDir('model');
+    writeTestModel(dir, { preset: 'hf1bitllm-tiny', tokenizer: false });
+    const ckpt = openCheckpoint(dir);
+    const file = path.join(dir, 'config.json');
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+    const err = await expectTellme(() => readConvertInputs(ckpt), 'E_CONFIG');
+    expect(err.message).toBe(`${file} is a directory; config.json must be a regular file`);
+  });
+
   it('without tokenizer files: none carried, and no chat template', () => {
     const dir = tmpDir('model');
     writeTestModel(dir, { preset: 'hf1bitllm-tiny', tokenizer: false });
