@@ -36,6 +36,7 @@ export class KernelPool {
   private readonly workers: Worker[];
   private readonly ctrl: Int32Array;
   private seq = 0;
+  private exited = 0;
 
   private constructor(arena: Arena, kernels: KernelExports, workers: Worker[], ctrlOff: number) {
     this.arena = arena;
@@ -43,6 +44,16 @@ export class KernelPool {
     this.workers = workers;
     this.threads = workers.length + 1;
     this.ctrl = new Int32Array(arena.buffer, ctrlOff, SLOT_WORDS * MAX_WORKERS);
+    for (const w of workers) w.once('exit', () => this.exited++);
+  }
+
+  /**
+   * Worker threads not yet exited: threads − 1 until close(), 0 once it has resolved. The workers
+   * are unref'd, so a pool never closed does not keep the process alive, but its threads live on
+   * until the process exits; this count is how a test sees that.
+   */
+  get runningWorkers(): number {
+    return this.workers.length - this.exited;
   }
 
   /** threads: total threads including the caller's (default: all cores). */
