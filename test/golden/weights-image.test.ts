@@ -8,12 +8,11 @@
  * disagree, a non-positive or non-finite ternary w_r, norm copies that disagree, an image opened
  * without checksums.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../host/src/checkpoint/types.js';
 import { GoldenModel } from '../../host/src/golden/model.js';
-import { goldenWeightsFromCheckpoint, type GoldenWeights } from '../../host/src/golden/weights.js';
+import { goldenWeightsFromCheckpoint } from '../../host/src/golden/weights.js';
 import { goldenModelFromImage, goldenWeightsFromImage, loadGoldenFromImage, openImageModel } from '../../host/src/golden/weights-image.js';
 import { hwConfigFromObject, loadHwConfig, type LoadedHwConfig } from '../../host/src/hwconfig/index.js';
 import { convertCheckpoint, openImage, type ImageManifest } from '../../host/src/image/index.js';
@@ -22,6 +21,7 @@ import type { KernelPool } from '../../host/src/kernels/pool.js';
 import { convert, copyImage, readManifest, testModel, tmpDir, withSection } from '../image/helpers.js';
 import { isTellmeError } from '../../host/src/errors.js';
 import { expectRefusal } from './refusal.js';
+import { expectSameWeights, u32 } from './same-weights.js';
 
 interface Built {
   ckpt: Checkpoint;
@@ -59,42 +59,6 @@ async function pool(): Promise<KernelPool> {
 
 
 const IMAGE_FIX = 'The image is damaged or was written by a faulty converter; re-run `tellme convert`.';
-const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const u32 = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
-
-/** Everything of two GoldenWeights, each in its own pool: structure, values and the arena bytes behind them. */
-function expectSameWeights(a: GoldenWeights, pa: KernelPool, b: GoldenWeights, pb: KernelPool): void {
-  expect(a.layers.length).toBe(b.layers.length);
-  a.layers.forEach((la, l) => {
-    const lb = b.layers[l]!;
-    for (const k of ['qkv', 'o', 'gateUp', 'down'] as const) {
-      const [ma, mb] = [la[k], lb[k]];
-      expect([mb.name, mb.rows, mb.blocks, mb.cols, mb.groups], `layer ${l} ${k}`).toEqual([ma.name, ma.rows, ma.blocks, ma.cols, ma.groups]);
-      expect(mb.parts.map((p) => [p.name, p.row0, p.rows, u32(Float32Array.of(p.scale))[0]])).toEqual(ma.parts.map((p) => [p.name, p.row0, p.rows, u32(Float32Array.of(p.scale))[0]]));
-      const n = ma.blocks * 16 * ma.groups;
-      expect(hex(pb.arena.u8(mb.idxOff, n)), `layer ${l} ${k} indices`).toBe(hex(pa.arena.u8(ma.idxOff, n)));
-    }
-    for (const role of ['input', 'post_attention', 'attn_sub', 'ffn_sub'] as const) {
-      const [na, nb] = [la.norms[role], lb.norms[role]];
-      expect(nb === null, `layer ${l} ${role}`).toBe(na === null);
-      if (na && nb) expect(u32(nb)).toEqual(u32(na));
-    }
-  });
-  expect(u32(b.finalNorm)).toEqual(u32(a.finalNorm));
-  expect(Array.from(b.embedding)).toEqual(Array.from(a.embedding));
-  expect([b.head.rows, b.head.cols, b.head.stride]).toEqual([a.head.rows, a.head.cols, a.head.stride]);
-  expect(u32(b.head.rowAmax)).toEqual(u32(a.head.rowAmax));
-  expect(hex(pb.arena.u8(b.head.off, b.head.rows * b.head.stride))).toBe(hex(pa.arena.u8(a.head.off, a.head.rows * a.head.stride)));
-  expect(b.ternaryHead === null).toBe(a.ternaryHead === null);
-  if (a.ternaryHead && b.ternaryHead) {
-    const [ta, tb] = [a.ternaryHead, b.ternaryHead];
-    expect([tb.rows, tb.blocks, tb.cols, tb.groups]).toEqual([ta.rows, ta.blocks, ta.cols, ta.groups]);
-    expect(u32(tb.scale)).toEqual(u32(ta.scale));
-    expect(hex(pb.arena.u8(tb.idxOff, tb.blocks * 16 * tb.groups))).toBe(hex(pa.arena.u8(ta.idxOff, ta.blocks * 16 * ta.groups)));
-  }
-  expect(b.ropePositions).toBe(a.ropePositions);
-  expect(u32(b.rope)).toEqual(u32(a.rope));
-}
 
 describe('goldenWeightsFromImage equals goldenWeightsFromCheckpoint, arena bytes included', () => {
   for (const which of ['dense', 'paper', 'shortlist'] as const) {

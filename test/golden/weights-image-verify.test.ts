@@ -1,0 +1,52 @@
+/**
+ * goldenWeightsFromImage on an image opened without its checksum pass (openImage's
+ * verifyChecksums: false) runs the whole verification itself before it uses anything: the
+ * checksums and the manifest's constants checked against the sections (image/manifest-checks.ts).
+ * The damage here is one only the second part sees: one bit of the RoPE table flipped with its
+ * sha256 rewritten, a section the loader copies without looking at its values.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GoldenModel } from '../../host/src/golden/model.js';
+import { goldenWeightsFromImage } from '../../host/src/golden/weights-image.js';
+import { openImage } from '../../host/src/image/index.js';
+import type { KernelPool } from '../../host/src/kernels/pool.js';
+import { convert, testModel, withSection } from '../image/helpers.js';
+import { expectRefusal } from './refusal.js';
+
+const VALUES_FIX = 'Re-convert the checkpoint (`tellme convert`): the image was edited or damaged after conversion and its checksums rewritten.';
+let file: string;
+beforeAll(async () => {
+  file = (await convert(testModel({ preset: 'hf1bitllm-tiny' }), 'kv260', { context: 8 })).path;
+});
+const pools: KernelPool[] = [];
+afterAll(async () => {
+  for (const p of pools.splice(0)) await p.close();
+});
+async function pool(): Promise<KernelPool> {
+  const p = await GoldenModel.createPool(1);
+  pools.push(p);
+  return p;
+}
+
+describe('an image opened without its checksum pass is verified by the loader', () => {
+  it('a valid image: loaded, and marked verified afterwards', async () => {
+    const image = openImage(file, { verifyChecksums: false });
+    expect(image.checksumsVerified).toBe(false);
+    goldenWeightsFromImage(image, await pool());
+    expect(image.checksumsVerified).toBe(true);
+  });
+
+  it('a RoPE table that contradicts spec.ropeTheta, under a fresh checksum, is refused', async () => {
+    const rope = new Float32Array(openImage(file).readSection('rope').buffer);
+    const f = withSection(file, 'rope', (b) => (b[4 * 5] = b[4 * 5]! ^ 0x01)); // element 5's lowest bit
+    const have = new Float32Array(openImage(f, { verifyChecksums: false }).readSection('rope').buffer)[5]!;
+    expect(have).not.toBe(rope[5]);
+    const image = openImage(f, { verifyChecksums: false });
+    await expectRefusal(
+      async () => goldenWeightsFromImage(image, await pool()),
+      'E_IMAGE',
+      `${f}: spec.ropeTheta ${image.spec.ropeTheta} (head_dim ${image.spec.headDim}) does not give the image's RoPE table (element 5: ${have} instead of ${rope[5]})`,
+      VALUES_FIX,
+    );
+  });
+});
