@@ -136,6 +136,11 @@ describe('properties', () => {
     );
   });
 
+  it('a plan places every linear once (golden/weights-image.ts relies on finding each)', () => {
+    const plan = planUram(builtinShape('bitnet-large'), loadHwConfig('kv260'));
+    expect(plan.linears.map((l) => l.linear).sort()).toEqual([...LINEAR_NAMES].sort());
+  });
+
   it('whole plans pass their own check', () => {
     fc.assert(
       fc.property(arbVariant, arbShape, (v, spec) => {

@@ -73,8 +73,9 @@ function decodeTiles(image: ModelImage, tiles: readonly UramTile<PlacedLinear>[]
  * the norm the layout says they carry (zero when none).
  */
 export function decodeImageLinear(image: ModelImage, layer: number, linear: LinearName, norms: (role: NormRole, layer: number) => Float32Array): TlmmMatrix {
-  const lp = image.uram.linears.find((p) => p.linear === linear);
-  if (!lp) throw new TellmeError('E_INTERNAL', `no placement for ${linear}`);
+  // Always found: image.uram is planUram's plan, re-derived when the image is opened, and it
+  // places every linear of COMPUTE_ORDER, which lists every LinearName.
+  const lp = image.uram.linears.find((p) => p.linear === linear)!;
   const groups = paddedGroups(lp.cols, 1);
   const m: TlmmMatrix = { rows: lp.rows, cols: lp.cols, groups, indices: new Uint8Array(lp.rows * groups).fill(ZERO_INDEX) };
   const carried = image.manifest.ddr.carried_norms.find((c) => c.layer === layer && c.linear === linear);
