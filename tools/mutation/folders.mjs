@@ -29,6 +29,12 @@ export const FOLDERS = {
     'test/golden/model-api.test.ts',
     'test/golden/weights.test.ts',
     'test/golden/weights-image.test.ts',
+    // Fifth session: quantizeHead's known answers, close() stopping the workers, paper beats over
+    // two row tiles (carried norms, the ternary head's slots), the loader's own verification pass.
+    'test/golden/quantize-head.test.ts',
+    'test/golden/model-close.test.ts',
+    'test/golden/weights-image-tiles.test.ts',
+    'test/golden/weights-image-verify.test.ts',
   ],
   runtime: ['test/runtime/**/*.test.ts'],
   // image: the header and the reader's checks (header, verify, boundaries, corrupt), the overflow
