@@ -56,7 +56,7 @@ describe('ties: the first place keeps the worst case', () => {
   const roles = (input: number, post: number): Record<LayerNormRole, number | null> => ({ input, post_attention: post, attn_sub: null, ffn_sub: null });
   const scales = (): Record<LinearName, number> => ({ q_proj: 1, k_proj: 1, v_proj: 1, o_proj: 2 ** -20, gate_proj: 1, up_proj: 1, down_proj: 2 ** -30 });
 
-  it('two equal layers and logits equal to them: the worst is layer 0 attention score', () => {
+  it('two equal layers and logits equal to them: the worst is layer 0 attention score; larger logits are the worst', () => {
     const img = openImage(plain, { verifyChecksums: false });
     // Hidden 64: the RMS-MAX outputs are 8 · 1; q/k_proj 64 · 8 = 512; the score √16 · 512 · 512 = 2^20,
     // above the SiLU gate activation (512 · 512 = 2^18) and the residual (o_proj and down_proj scaled
@@ -75,6 +75,8 @@ describe('ties: the first place keeps the worst case', () => {
     expect(d.layers[1]!.residual).toBeLessThan(2);
     expect(d.logit_bound).toBe(2 ** 20);
     expect(d.worst).toStrictEqual({ bound: 2 ** 20, log2: 20, where: 'layer 0 attention score' });
+    // Twice the head row scale: the logits, 2^21, are the worst.
+    expect(deriveNumerics(img, { ...v, rowAbsmaxMax: 4096 }).worst).toStrictEqual({ bound: 2 ** 21, log2: 21, where: 'logits' });
   });
 
   it('a residual stream that ties with a layer before it is not named; a larger one is', () => {
