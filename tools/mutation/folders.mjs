@@ -61,6 +61,7 @@ export const FOLDERS = {
     'test/image/convert-inputs.test.ts',
     'test/image/writer-missing-tensors.test.ts',
     'test/image/writer-yields.test.ts',
+    'test/image/writer-weight-refusals.test.ts',
     'test/image/pack-refusal-scope.test.ts',
     'test/image/numerics-record.test.ts',
     'test/image/reader-file.test.ts',
