@@ -6,16 +6,15 @@
  * 0..t−1) + b, and the ternary head's slots must be zero in every tile. The kv260-paper build
  * itself never shows either: its layout keeps each linear in one tile and it has no ternary head.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../host/src/checkpoint/types.js';
-import { GoldenModel } from '../../host/src/golden/model.js';
 import { goldenWeightsFromCheckpoint } from '../../host/src/golden/weights.js';
 import { goldenWeightsFromImage } from '../../host/src/golden/weights-image.js';
 import { hwConfigFromObject, loadHwConfig, type LoadedHwConfig } from '../../host/src/hwconfig/index.js';
 import { convertCheckpoint, openImage } from '../../host/src/image/index.js';
-import type { KernelPool } from '../../host/src/kernels/pool.js';
 import { f32ToF16Sat } from '../../host/src/numerics/f16.js';
 import { testModel, tmpDir, withSection } from '../image/helpers.js';
+import { poolsClosedAfterAll } from './pools.js';
 import { expectRefusal } from './refusal.js';
 import { expectSameWeights } from './same-weights.js';
 
@@ -46,15 +45,7 @@ beforeAll(async () => {
   await convertCheckpoint(ckpt, file, { hw, force: true, context: CONTEXT });
 });
 
-const pools: KernelPool[] = [];
-afterAll(async () => {
-  for (const p of pools.splice(0)) await p.close();
-});
-async function pool(): Promise<KernelPool> {
-  const p = await GoldenModel.createPool(1);
-  pools.push(p);
-  return p;
-}
+const pool = poolsClosedAfterAll();
 const load = async (f: string) => goldenWeightsFromImage(openImage(f, { hw, verifyChecksums: false }), await pool());
 /** Flip bit 4 of beat `beat`'s norm slot (bits 700..715: byte 88 of the beat is byte 24 of lane 2). */
 const flipSlot = (section: string, beat: number) => withSection(file, section, (b) => (b[beat * 32 + 24] = b[beat * 32 + 24]! ^ 0x01));

@@ -7,13 +7,12 @@
  * passes the option on: without the pass at open, the tokenizer is read before the loader
  * verifies, so of two damages the tokenizer's is the one reported.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GoldenModel } from '../../host/src/golden/model.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { goldenWeightsFromImage, openImageModel } from '../../host/src/golden/weights-image.js';
 import { openImage } from '../../host/src/image/index.js';
-import type { KernelPool } from '../../host/src/kernels/pool.js';
 import { convert, testModel, withSection } from '../image/helpers.js';
 import { isTellmeError } from '../../host/src/errors.js';
+import { poolsClosedAfterAll } from './pools.js';
 import { expectRefusal } from './refusal.js';
 
 const VALUES_FIX = 'Re-convert the checkpoint (`tellme convert`): the image was edited or damaged after conversion and its checksums rewritten.';
@@ -21,15 +20,7 @@ let file: string;
 beforeAll(async () => {
   file = (await convert(testModel({ preset: 'hf1bitllm-tiny' }), 'kv260', { context: 8 })).path;
 });
-const pools: KernelPool[] = [];
-afterAll(async () => {
-  for (const p of pools.splice(0)) await p.close();
-});
-async function pool(): Promise<KernelPool> {
-  const p = await GoldenModel.createPool(1);
-  pools.push(p);
-  return p;
-}
+const pool = poolsClosedAfterAll();
 
 describe('an image opened without its checksum pass is verified by the loader', () => {
   it('a valid image: loaded, and marked verified afterwards', async () => {

@@ -6,10 +6,9 @@
  * and weight scales flushed, and the refusals with their messages.
  */
 import * as fs from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EMBED_NAME, LM_HEAD_NAME, layerNormName, weightScaleName } from '../../host/src/checkpoint/names.js';
 import type { Checkpoint } from '../../host/src/checkpoint/types.js';
-import { GoldenModel } from '../../host/src/golden/model.js';
 import {
   allocTernaryHead,
   goldenWeightsFromCheckpoint,
@@ -18,22 +17,14 @@ import {
   ternaryHeadFromMatrix,
   ternaryHeadGroups,
 } from '../../host/src/golden/weights.js';
-import type { KernelPool } from '../../host/src/kernels/pool.js';
 import { f32ToBf16 } from '../../host/src/numerics/f16.js';
 import { quantizeHeadRow, ternarizeHeadRow } from '../../host/src/quant/head.js';
 import { encodeTernary } from '../../host/src/tlmm/encoding.js';
 import { testModel } from '../image/helpers.js';
+import { poolsClosedAfterAll } from './pools.js';
 import { expectRefusal } from './refusal.js';
 
-const pools: KernelPool[] = [];
-afterAll(async () => {
-  for (const p of pools.splice(0)) await p.close();
-});
-async function pool(): Promise<KernelPool> {
-  const p = await GoldenModel.createPool(1);
-  pools.push(p);
-  return p;
-}
+const pool = poolsClosedAfterAll();
 
 
 /** Overwrite the first elements of a 2-byte float tensor in its safetensors file. */
