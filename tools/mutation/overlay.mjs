@@ -3,8 +3,8 @@
 //   node tools/mutation/overlay.mjs OUT.json --scoped SCOPED [--scoped SCOPED ...] BASE.json [BASE.json ...]
 // The BASE reports are combined as totals.mjs does (the later one wins for a file both hold).
 // SCOPED is a scoped run's JSON report or, for a run stopped before it wrote one, the folder of
-// its event-recorder reporter (reports/mutation/events: one *-onMutantTested.json per mutant
-// tested; run from the project root, which their file names are relative to).
+// its event-recorder reporter (reports/mutation/events; events.mjs reads it, from the root of
+// the tree the run mutated).
 // For each file a SCOPED run holds, the base's mutants of that file are carried onto the scoped
 // run's source (it may have changed since: a mutant moves with the code it replaces, found at
 // the same column on the nearest line; one whose code is gone is dropped and listed), and each
@@ -13,8 +13,8 @@
 // results. Why: after new tests, Stryker's incremental mode re-tests every mutant their files
 // cover (the golden re-run of the fifth session reused 1 of 383 results); a run over the lines
 // that matter takes minutes.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { filesFromEvents } from './events.mjs';
 
 const args = process.argv.slice(2);
 const outPath = args.shift();
@@ -27,18 +27,6 @@ for (let i = 0; i < args.length; i++) {
 if (!outPath || scopedPaths.length === 0 || basePaths.length === 0) {
   process.stderr.write('usage: overlay.mjs OUT.json --scoped SCOPED(.json | events folder) [...] BASE.json [...]\n');
   process.exit(2);
-}
-
-/** A report's files from the event files of a run: the mutants tested so far, today's sources. */
-function fromEvents(dir) {
-  const files = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('-onMutantTested.json')).sort()) {
-    const m = JSON.parse(readFileSync(join(dir, name), 'utf8'));
-    const file = relative(process.cwd(), m.fileName);
-    files[file] ??= { language: 'typescript', source: readFileSync(file, 'utf8'), mutants: [] };
-    files[file].mutants.push(m);
-  }
-  return { files };
 }
 
 /** Offset of the first character of each line. */
@@ -102,7 +90,7 @@ const current = new Map();
 for (const b of bases) for (const [name, f] of Object.entries(b.files)) current.set(name, f);
 const touched = new Set();
 for (const p of scopedPaths) {
-  const scoped = statSync(p).isDirectory() ? fromEvents(p) : JSON.parse(readFileSync(p, 'utf8'));
+  const scoped = statSync(p).isDirectory() ? { files: filesFromEvents([p]) } : JSON.parse(readFileSync(p, 'utf8'));
   for (const [name, sf] of Object.entries(scoped.files)) {
     const bf = current.get(name);
     if (!bf) throw new Error(`${name} (${p}) is in none of the base reports`);
