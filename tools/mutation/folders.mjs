@@ -67,5 +67,7 @@ export const FOLDERS = {
     'test/image/reader-file.test.ts',
     'test/image/board-difference.test.ts',
     'test/image/pack-code-tables.test.ts',
+    // Sixth session: numerics.worst at exact ties, through a conversion and back through openImage.
+    'test/image/worst-ties.test.ts',
   ],
 };
