@@ -14,9 +14,9 @@
 // since the report (its locations would be wrong), and first runs the tests on the unchanged
 // source (they must pass). Each source file is restored from memory after each run, also on
 // Ctrl-C. A mutant counts as killed when the tests fail (or time out: --timeout seconds, default
-// 600). Prints one line per mutant and the folder's score with these results folded in; exits
-// non-zero if a mutant survived.
-import { spawnSync } from 'node:child_process';
+// 600; the tests' whole process group is then killed). Prints one line per mutant and the
+// folder's score with these results folded in; exits non-zero if a mutant survived.
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FOLDERS } from './folders.mjs';
 
@@ -70,14 +70,45 @@ function selected(report, opts) {
   return out;
 }
 
+/** The test process group running now (killed whole on a timeout or a signal), or null. */
+let running = null;
+
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Run the tests in their own process group: on a timeout the whole group is killed (npx, vitest
+ * and its workers), not only npx, which would leave a mutant's endless loop running.
+ */
 function runTests(tests, timeoutSeconds) {
-  const run = spawnSync('npx', ['vitest', 'run', ...tests], { encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 64 << 20 });
-  if (run.error?.code === 'ETIMEDOUT' || run.signal === 'SIGTERM') return { result: 'timeout', detail: `over ${timeoutSeconds} s` };
-  const text = run.stdout + run.stderr;
-  const failed = text.match(/(\d+) failed/);
-  if (run.status !== 0 && failed) return { result: 'killed', detail: `${failed[1]} failing` };
-  if (run.status === 0) return { result: 'survived', detail: 'tests pass' };
-  return { result: 'error', detail: `vitest exit ${run.status}: ${text.trim().split('\n').slice(-3).join(' | ')}` };
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['vitest', 'run', ...tests], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    running = child;
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, timeoutSeconds * 1000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      running = null;
+      // Workers that outlived vitest's main process (a mutant that blocks their exit).
+      killGroup(child);
+      if (timedOut) return resolve({ result: 'timeout', detail: `over ${timeoutSeconds} s` });
+      const failed = text.match(/(\d+) failed/);
+      if (status !== 0 && failed) return resolve({ result: 'killed', detail: `${failed[1]} failing` });
+      if (status === 0) return resolve({ result: 'survived', detail: 'tests pass' });
+      resolve({ result: 'error', detail: `vitest exit ${status}: ${text.trim().split('\n').slice(-3).join(' | ')}` });
+    });
+  });
 }
 
 function scoreLine(report, results) {
@@ -103,6 +134,7 @@ const todo = selected(report, opts);
 let restore = null;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
+    if (running) killGroup(running);
     restore?.();
     process.exit(130);
   });
@@ -112,7 +144,7 @@ const stale = new Set();
 const results = [];
 console.log(`${todo.length} mutants of build/mutation/${opts.folder}.json against ${tests.join(' ')}`);
 // The tests must pass on the unchanged source, or every mutant would count as killed.
-const baseline = runTests(tests, opts.timeout);
+const baseline = await runTests(tests, opts.timeout);
 if (baseline.result !== 'survived') {
   console.log(`the tests fail without a mutant (${baseline.result}: ${baseline.detail}); nothing applied`);
   process.exit(2);
@@ -129,7 +161,7 @@ for (const { file, source, m } of todo) {
   restore = () => writeFileSync(file, original);
   try {
     writeFileSync(file, applyMutant(original, m));
-    const r = runTests(tests, opts.timeout);
+    const r = await runTests(tests, opts.timeout);
     results.push({ id: m.id, file, line: m.location.start.line, mutator: m.mutatorName, replacement: m.replacement, ...r });
     console.log(`${r.result === 'survived' || r.result === 'error' ? r.result.toUpperCase().padEnd(9) : r.result.padEnd(9)} ${where} (${r.detail})`);
   } finally {
