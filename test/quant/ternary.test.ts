@@ -45,8 +45,9 @@ describe('HF block packing', () => {
     expectTellme(() => unpackTernary(packed, 8, 3, 't'), 'E_CHECKPOINT', '[0, 1] bits 5:4', 'row 4', 'column 1');
   });
 
-  it('refuses a packed tensor of the wrong length, naming rows and the expected shape', () => {
-    expectTellme(() => unpackTernary(new Uint8Array(5), 8, 3, "m.safetensors: tensor 'q'"), 'E_CHECKPOINT', "tensor 'q'", '5 packed bytes', 'expected 2 x 3', '8 rows');
+  it('refuses a packed tensor of the wrong length, naming rows and the expected shape, with a fix line', () => {
+    const err = expectTellme(() => unpackTernary(new Uint8Array(5), 8, 3, "m.safetensors: tensor 'q'"), 'E_CHECKPOINT', "tensor 'q'", '5 packed bytes', 'expected 2 x 3', '8 rows');
+    expect(err.fix).toBe('The checkpoint is damaged or its config.json does not match its weights; re-download it.');
     expectTellme(() => unpackTernary(new Uint8Array(7), 8, 3, 't'), 'E_CHECKPOINT', '7 packed bytes');
   });
 
