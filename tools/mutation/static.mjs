@@ -128,7 +128,8 @@ function scoreLine(report, results) {
 
 const opts = parseArgs(process.argv.slice(2));
 const report = JSON.parse(readFileSync(`build/mutation/${opts.folder}.json`, 'utf8'));
-const tests = opts.tests?.length ? opts.tests : FOLDERS[opts.folder];
+// vitest takes path filters, not globs (no shell expands them here): 'test/tlmm/**/*.test.ts' → 'test/tlmm/'.
+const tests = (opts.tests?.length ? opts.tests : FOLDERS[opts.folder]).map((t) => t.replace(/\*\*\/\*\.test\.ts$/, ''));
 const todo = selected(report, opts);
 
 let restore = null;
