@@ -53,8 +53,15 @@ function offsetOf(source, { line, column }) {
   return off + column - 1;
 }
 
+/**
+ * The source with one mutant applied. Stryker mutates the syntax tree, so its replacement is one
+ * node; spliced in as text it must keep that shape: `a !== null || b !== null` put in place of the
+ * first two terms of `a !== null && b !== null && c` would otherwise parse as `a || (b && c)`.
+ * Every mutator but BlockStatement replaces an expression, which parentheses leave as it is.
+ */
 function applyMutant(source, m) {
-  return source.slice(0, offsetOf(source, m.location.start)) + m.replacement + source.slice(offsetOf(source, m.location.end));
+  const replacement = m.mutatorName === 'BlockStatement' ? m.replacement : `(${m.replacement})`;
+  return source.slice(0, offsetOf(source, m.location.start)) + replacement + source.slice(offsetOf(source, m.location.end));
 }
 
 function selected(report, opts) {
