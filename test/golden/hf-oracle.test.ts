@@ -6,9 +6,9 @@
  * Acceptance (issue: foundation): cosine >= 0.99 between the golden model's and transformers'
  * final logits on every prompt. Also, where it is provable: if every golden logit is within e of
  * transformers' and transformers' top-1 margin exceeds 2e, the argmax cannot differ, so it must
- * agree. Greedy generations (golden: its decode datapath and KV cache) are compared and reported;
- * they diverge where transformers' margin is below the golden model's logit error (its int8 head
- * and binary16 q/k/v are not in transformers), which is measured, not asserted.
+ * agree. Greedy generations (golden: its decode datapath and KV cache) are compared: they may
+ * diverge only at a step where transformers' margin is below twice the golden model's largest
+ * measured logit error (its int8 head and int8 or binary16 q/k/v are not in transformers).
  * Figures: docs/measurements.md ("golden vs transformers").
  */
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,7 @@ describe('golden model vs transformers (committed oracle)', () => {
         let leading = 0;
         let full = 0;
         const steps = oracle.prompts[0]!.greedy.length;
+        const divergences: { prompt: string; step: number; margin: number }[] = [];
         for (const p of oracle.prompts) {
           golden.reset();
           const last = golden.prefill(p.ids)[0]!;
@@ -56,12 +57,22 @@ describe('golden model vs transformers (committed oracle)', () => {
           while (k < tokens.length && tokens[k] === p.greedy[k]) k++;
           leading += k;
           if (k === tokens.length) full++;
+          else divergences.push({ prompt: p.ids.slice(0, 8).join(','), step: k, margin: p.greedy_margin[k]! });
+        }
+        // A greedy run may leave transformers' only at a step where transformers' own top-1 margin m
+        // is below 2·E: with the same tokens before it, the two argmaxes can differ there only if some
+        // logit of the golden model is off by at least m/2. E is the largest error measured on this
+        // checkpoint's last prompt positions; a decode step's error is not measured (transformers'
+        // decode logits are not in the oracle), so this bounds it by what prefill shows.
+        for (const d of divergences) {
+          expect(d.margin, `greedy leaves transformers' at step ${d.step} of prompt ${d.prompt}, where transformers' margin ${d.margin} is at least 2 × the largest measured logit error ${maxErr}`).toBeLessThan(2 * maxErr);
         }
         expect(provable).toBeGreaterThan(0);
         console.log(
           `${oracle.name} (transformers ${oracle.transformers}): ${oracle.prompts.length} prompts; final-logit cosine >= ${minCos.toFixed(6)}, ` +
             `max abs err ${maxErr.toFixed(4)}; last-position argmax provably decided and equal on ${provable}; ` +
-            `greedy: ${full}/${oracle.prompts.length} prompts identical for all ${steps} tokens, ${leading}/${oracle.prompts.length * steps} leading tokens identical`,
+            `greedy: ${full}/${oracle.prompts.length} prompts identical for all ${steps} tokens, ${leading}/${oracle.prompts.length * steps} leading tokens identical; ` +
+            `transformers' margin where they part: ${divergences.map((d) => d.margin.toFixed(3)).join(', ') || 'none'}`,
         );
       } finally {
         await golden.close();
