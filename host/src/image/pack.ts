@@ -61,7 +61,8 @@ const SPREAD: Int32Array[] = [4, 2, 0].map((shift) => {
  * Encode HF block-packed ternary weights (quant/ternary.ts: packed[r mod R][c] holds row
  * i*R + r in bits 2i+1:2i as t + 1, R = ceil(rows/4)) straight into indices.
  * out[r][g] for destination row r reads source row map[r] (a permutation of 0..rows-1); groups
- * past ceil(cols/3) are 13. Throws E_CHECKPOINT on a code 3 (`what` names the tensor).
+ * past ceil(cols/3) are 13. Throws E_CHECKPOINT on a code 3 (`what` names the tensor), also in
+ * a slot past `rows`, whose other codes are ignored.
  */
 export function encodePackedRows(
   packed: Uint8Array,
@@ -145,6 +146,20 @@ export function encodePackedRows(
       for (let i = 0; i < sub; i++) {
         const src = i * R + rr;
         for (let c = 0; c < cols; c++) if (((packed[base + c]! >>> (2 * i)) & 3) === 3) throw invalidCode(rows, cols, src, c, what);
+      }
+    }
+    // The slots past `rows` (sub-rows sub..3 of the last packed rows) hold no weight, but a code 3
+    // there is still a corrupt byte: refused, with the same message, as the checkpoint loader
+    // behind the golden model (quant/ternary.ts unpackTernary) refuses it.
+    if (sub < 4) {
+      const unused = 0x55 & ~((1 << (2 * sub)) - 1);
+      for (let c = 0; c < cols; c++) {
+        const b = packed[base + c]!;
+        if ((b & (b >>> 1) & unused) !== 0) {
+          let i = sub;
+          while (((b >>> (2 * i)) & 3) !== 3) i++;
+          throw invalidCode(rows, cols, i * R + rr, c, what);
+        }
       }
     }
   }
