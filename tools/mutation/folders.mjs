@@ -44,7 +44,7 @@ export const FOLDERS = {
   // conformance and families (whole models on the board: minutes a run).
   // Not generated.test (it checks hwgen's output files byte for byte; Stryker's sandbox copies of
   // them do not match).
-  protocol: ['test/protocol/framing.test.ts', 'test/protocol/c-binding.test.ts', 'test/protocol/codec.test.ts', 'test/protocol/deframer-edges.test.ts', 'test/device/pcie.test.ts'],
+  protocol: ['test/protocol/framing.test.ts', 'test/protocol/c-binding.test.ts', 'test/protocol/codec.test.ts', 'test/protocol/deframer-edges.test.ts', 'test/protocol/client.test.ts', 'test/device/pcie.test.ts'],
   // image: the header and the reader's checks (header, verify, boundaries, corrupt), the overflow
   // bounds. Not roundtrip and cli (conversions of whole models, 25 s and more a run; under load
   // their chat-template rendering passes its 10 s limit) nor golden-equality (slow; both sides the

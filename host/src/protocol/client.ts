@@ -225,6 +225,8 @@ export class LinkClient {
   }
 
   private pump(): void {
+    // A closed link sends nothing more: settling its requests must not start the queued ones.
+    if (this.closed) return;
     while (this.queue.length > 0 && this.outstanding() < this.window) this.send(this.queue.shift()!);
   }
 
@@ -304,7 +306,9 @@ export class LinkClient {
 
   private onFrame(f: Frame): void {
     this.stats.framesIn++;
-    if (this.rxSeq !== null && f.seq !== this.rxSeq) this.stats.seqGaps++;
+    // HELLO_OK is the board's frame 0 (a HELLO restarts both directions): no gap, as the
+    // firmware counts none for a HELLO.
+    if (this.rxSeq !== null && f.seq !== this.rxSeq && f.type !== MESSAGES.HELLO_OK.id) this.stats.seqGaps++;
     this.rxSeq = (f.seq + 1) >>> 0;
     const p = this.pending.get(f.requestId);
     if (!p) {
