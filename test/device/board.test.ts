@@ -57,6 +57,13 @@ describe('a virtual board over its pseudo-terminal', () => {
     expect(board.description).toMatch(/serial \/dev\/pts\//);
   });
 
+  it('after the handshake neither side counts a sequence gap (HELLO and HELLO_OK are each side\'s frame 0)', async () => {
+    await board.link.request('PING', { data: Uint8Array.of(1) });
+    const info = await board.info();
+    expect(info.rx_seq_gaps).toBe(0);
+    expect(board.link.stats.seqGaps).toBe(0);
+  });
+
   it('takes the image by upload, opens a session and generates the golden model\'s tokens (greedy and seeded)', async () => {
     const sent: number[] = [];
     const prepared = await prepareModel(board, img.image, { onUpload: (s) => sent.push(s) });

@@ -148,7 +148,9 @@ describe('LinkClient: requests and replies', () => {
     expect(client.maxPayload).toBe(2048);
     expect(board.frames[1]!.payload.slice(0, 8)).toEqual(Uint8Array.of(PROTOCOL_MAJOR, 0, PROTOCOL_MINOR, 0, 0, 0x10, 0, 0)); // max_payload 4096 offered
     await client.request('PING', { data: new Uint8Array(0) });
-    expect(board.frames[2]!.seq).toBe(0); // the host's frame after HELLO is its frame 0
+    // A HELLO restarts the host's direction: the HELLO (after a PING that was frame 0) is frame 0
+    // again, the frame after it frame 1 — what the firmware expects (HELLO's seq + 1).
+    expect(board.frames.map((f) => f.seq)).toEqual([0, 0, 1]);
     // The board's HELLO_OK is its frame 0 again (after a PONG that was frame 0): not a gap; its
     // next frame is frame 1.
     expect(client.stats.seqGaps).toBe(0);

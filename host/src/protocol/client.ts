@@ -181,8 +181,6 @@ export class LinkClient {
   /** The handshake: checks the major version and adopts the board's limits. */
   async hello(host: string): Promise<HelloOkFields> {
     const r = await this.request('HELLO', { major: PROTOCOL_MAJOR, minor: PROTOCOL_MINOR, max_payload: this.maxPayload, host });
-    this.txSeq = 0;
-    this.rxSeq = 1; // HELLO_OK was the board's frame 0
     if (r.major !== PROTOCOL_MAJOR) {
       throw new TellmeError('E_LINK', `the board speaks protocol ${r.major}.${r.minor}, this tellme ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`, 'update tellme or the firmware so that both speak the same major version');
     }
@@ -232,6 +230,9 @@ export class LinkClient {
 
   private send(p: Pending): void {
     p.sent = true;
+    // A HELLO restarts the host's direction (docs/protocol.md §2): it is frame 0, the next is 1,
+    // which is what the firmware expects after it (HELLO's seq + 1).
+    if (p.name === 'HELLO') this.txSeq = 0;
     const encoded = encodeFrame({ type: MESSAGES[p.name].id, seq: this.txSeq, requestId: p.id, payload: p.payload });
     const frame = p.mangle ? p.mangle(encoded) : encoded;
     this.txSeq = (this.txSeq + 1) >>> 0;
@@ -306,8 +307,8 @@ export class LinkClient {
 
   private onFrame(f: Frame): void {
     this.stats.framesIn++;
-    // HELLO_OK is the board's frame 0 (a HELLO restarts both directions): no gap, as the
-    // firmware counts none for a HELLO.
+    // HELLO_OK restarts the board's direction (it is the board's frame 0): no gap, as the
+    // firmware counts none for a HELLO; the board's next frame is HELLO_OK's seq + 1.
     if (this.rxSeq !== null && f.seq !== this.rxSeq && f.type !== MESSAGES.HELLO_OK.id) this.stats.seqGaps++;
     this.rxSeq = (f.seq + 1) >>> 0;
     const p = this.pending.get(f.requestId);
